@@ -1,0 +1,68 @@
+/**
+ * Writes the artefacts derived from the contracts into contracts/generated/:
+ * openapi.json, bigquery/<dataset>.<table>.json, duckdb.sql, jsonschema/<Record>.json.
+ * `--check` regenerates in memory and fails (exit 1) when a file on disk differs: run in `npm test`.
+ */
+import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { TABLES, tableId } from "./tables.js";
+import { bigQueryTable } from "./generators/bigquery.js";
+import { duckDbSchemaDdl } from "./generators/duckdb.js";
+import { openApiDocument } from "./generators/openapi.js";
+import { CdcRecord, DeadLetterRecord, EventRecord, QueueEnvelope, WebhookRecord } from "./records.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const GENERATED_DIR = join(here, "generated");
+
+const pretty = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
+
+export function generatedFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  files.set("openapi.json", pretty(openApiDocument()));
+  files.set("duckdb.sql", duckDbSchemaDdl(TABLES));
+  for (const t of TABLES) files.set(`bigquery/${tableId(t)}.json`, pretty(bigQueryTable(t)));
+  const records = { EventRecord, WebhookRecord, CdcRecord, DeadLetterRecord, QueueEnvelope };
+  for (const [name, s] of Object.entries(records)) {
+    files.set(`jsonschema/${name}.json`, pretty(z.toJSONSchema(s, { io: "output", unrepresentable: "any" })));
+  }
+  return files;
+}
+
+function listDisk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(GENERATED_DIR, join(e.parentPath, e.name)));
+}
+
+function main() {
+  const check = process.argv.includes("--check");
+  const files = generatedFiles();
+  if (check) {
+    const stale: string[] = [];
+    for (const [name, content] of files) {
+      const path = join(GENERATED_DIR, name);
+      if (!existsSync(path) || readFileSync(path, "utf8") !== content) stale.push(name);
+    }
+    const extra = listDisk(GENERATED_DIR).filter((f) => !files.has(f));
+    if (stale.length || extra.length) {
+      console.error(
+        `contracts/generated is out of date with the Zod contracts:\n${[...stale.map((s) => `  differs: ${s}`), ...extra.map((e) => `  not generated any more: ${e}`)].join("\n")}\n` +
+          "Run `npm run generate` and commit the result.",
+      );
+      process.exit(1);
+    }
+    console.log(`contracts: ${files.size} generated artefacts match the schemas`);
+    return;
+  }
+  for (const [name, content] of files) {
+    const path = join(GENERATED_DIR, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+  console.log(`contracts: wrote ${files.size} files to contracts/generated/`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

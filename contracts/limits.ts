@@ -1,0 +1,52 @@
+/**
+ * Every size, count and time limit shared by the layers, with its unit in its name.
+ * Sources: Segment HTTP Tracking API (event and batch sizes), Cloudflare Queues limits,
+ * Pub/Sub publish limits, webhook providers' signature tolerances.
+ */
+
+/** Segment: one event may be at most 32 KB (its JSON). */
+export const MAX_EVENT_BYTES = 32 * 1024;
+/** Segment: one batch request may be at most 500 KB (decompressed). */
+export const MAX_BATCH_BYTES = 500 * 1024;
+/** One webhook delivery body (decompressed). */
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+/** One CDC request body (decompressed); a single change event must fit in a queue message. */
+export const MAX_CDC_BODY_BYTES = 5 * 1024 * 1024;
+/** One bulk upload (NDJSON, before decompression); Workers' request body limit on paid plans. */
+export const MAX_BULK_UPLOAD_BYTES = 100 * 1024 * 1024;
+/** Longest messageId / webhook id / idempotency key we keep. */
+export const MAX_ID_CHARS = 256;
+
+/** Cloudflare Queues: one message body at most 128 KB. */
+export const QUEUE_MESSAGE_MAX_BYTES = 128 * 1024;
+/** Cloudflare Queues: one sendBatch at most 100 messages … */
+export const QUEUE_SEND_BATCH_MAX_MESSAGES = 100;
+/** … and at most 256 KB in total. */
+export const QUEUE_SEND_BATCH_MAX_BYTES = 256 * 1024;
+/** What we fill a queue message up to: headroom under the 128 KB limit for the envelope and metadata. */
+export const QUEUE_MESSAGE_TARGET_BYTES = 120 * 1024;
+/** Queue consumer batch size (wrangler.toml max_batch_size). */
+export const QUEUE_CONSUMER_MAX_BATCH_MESSAGES = 100;
+
+/** Pub/Sub publish: at most 1,000 messages per request … */
+export const PUBSUB_PUBLISH_MAX_MESSAGES = 1000;
+/** … at most 10 MB per request … */
+export const PUBSUB_PUBLISH_MAX_BYTES = 10 * 1000 * 1000;
+/** … and at most 100 attributes per message. */
+export const PUBSUB_MAX_ATTRIBUTES = 100;
+
+/** Generic signed webhooks: `t` may differ from now by at most this much. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+/** HubSpot v3: a request timestamp older than this is rejected. */
+export const HUBSPOT_MAX_AGE_MS = 5 * 60 * 1000;
+/** How long a webhook/CDC delivery id is remembered at the edge for replay detection. */
+export const DEDUP_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Default rate limit: requests per credential and client IP per period (wrangler.toml ratelimits). */
+export const DEFAULT_RATE_LIMIT_REQUESTS = 1000;
+export const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 10;
+
+/** Client clock skew we correct; beyond this future drift an event time is clamped to receipt. */
+export const MAX_FUTURE_EVENT_MS = 5 * 60 * 1000;
+/** Late data horizon: records behind the watermark by more than this go to dead letters. */
+export const DEFAULT_ALLOWED_LATENESS_DAYS = 3;

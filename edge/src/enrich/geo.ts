@@ -1,0 +1,25 @@
+/**
+ * Geo from Cloudflare's request.cf. Locally (wrangler dev, tests) cf is a placeholder or absent,
+ * so the fallback is the CF-IPCountry header a proxy may set, and otherwise nothing.
+ */
+export interface Geo {
+  geo_country: string | null;
+  geo_region: string | null;
+  geo_city: string | null;
+  geo_timezone: string | null;
+  geo_source: "cf" | "header" | "none";
+}
+
+type Cf = { country?: unknown; region?: unknown; city?: unknown; timezone?: unknown } | undefined;
+const s = (v: unknown) => (typeof v === "string" && v && v !== "XX" && v !== "T1" ? v : null);
+
+export function geoFrom(req: Request): Geo {
+  const cf = (req as unknown as { cf?: Cf }).cf;
+  const country = s(cf?.country);
+  if (country) {
+    return { geo_country: country, geo_region: s(cf?.region), geo_city: s(cf?.city), geo_timezone: s(cf?.timezone), geo_source: "cf" };
+  }
+  const header = s(req.headers.get("cf-ipcountry")?.toUpperCase());
+  if (header) return { geo_country: header, geo_region: null, geo_city: null, geo_timezone: null, geo_source: "header" };
+  return { geo_country: null, geo_region: null, geo_city: null, geo_timezone: null, geo_source: "none" };
+}

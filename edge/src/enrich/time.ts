@@ -1,0 +1,34 @@
+/**
+ * Event time corrected for the client's clock, as Segment does: when the client says when it sent
+ * the request (sentAt), the difference to our receipt time is its clock error (plus network time),
+ * and it is applied to the client's event timestamp.
+ */
+import { MAX_FUTURE_EVENT_MS } from "../../../contracts/limits.js";
+
+export interface EventTime {
+  event_ts: string;
+  sent_at: string | null;
+  original_ts: string | null;
+  clock_skew_ms: number | null;
+}
+
+const parse = (s: string | undefined) => {
+  if (!s) return null;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : t;
+};
+
+export function eventTime(receivedAt: number, timestamp: string | undefined, sentAt: string | undefined): EventTime {
+  const ts = parse(timestamp);
+  const sent = parse(sentAt);
+  const skew = sent == null ? null : receivedAt - sent;
+  let t = ts == null ? receivedAt : skew == null ? ts : ts + skew;
+  // A corrected time in the future means a bad client clock without sentAt: trust our clock instead.
+  if (t > receivedAt + MAX_FUTURE_EVENT_MS) t = receivedAt;
+  return {
+    event_ts: new Date(t).toISOString(),
+    sent_at: sent == null ? null : new Date(sent).toISOString(),
+    original_ts: ts == null ? null : new Date(ts).toISOString(),
+    clock_skew_ms: skew,
+  };
+}

@@ -1,0 +1,3 @@
+import type { Hono } from "hono";
+import type { AppEnv } from "../types.js";
+export function webhookRoutes(_app: Hono<AppEnv>) {}

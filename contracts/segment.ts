@@ -16,9 +16,20 @@ export const ClientTimestamp = z
   .string()
   .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO-8601 date-time");
 
-const Obj = z.record(z.string(), z.unknown());
+/**
+ * A JSON object, checked without copying its members: properties, traits and context are free-form,
+ * and copying them key by key (z.record/looseObject) tripled validation time per event.
+ * The enrichment reads context fields defensively, so their documented shapes are advisory.
+ */
+const jsonObject = (description: string, documented?: z.ZodType) =>
+  z
+    .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "must be a JSON object" })
+    .meta({ ...(documented ? z.toJSONSchema(documented, { unrepresentable: "any" }) : { type: "object" }), $schema: undefined, description });
 
-export const SegmentContext = z
+const Obj = jsonObject("JSON object");
+
+/** Documented Segment context fields (for OpenAPI); enforced only as "a JSON object". */
+const SegmentContextFields = z
   .looseObject({
     ip: z.string().optional(),
     userAgent: z.string().optional(),
@@ -34,11 +45,12 @@ export const SegmentContext = z
         search: z.string().optional(),
       })
       .optional(),
-    campaign: Obj.optional(),
-    traits: Obj.optional(),
+    campaign: z.record(z.string(), z.unknown()).optional(),
+    traits: z.record(z.string(), z.unknown()).optional(),
     consent: z.looseObject({ categoryPreferences: z.record(z.string(), z.boolean()).optional() }).optional(),
-  })
-  .describe("Segment context object: library, page, campaign, userAgent, ip, consent, traits…");
+  });
+
+export const SegmentContext = jsonObject("Segment context object: library, page, campaign, userAgent, ip, consent, traits…", SegmentContextFields);
 
 export const SEGMENT_TYPES = ["track", "page", "screen", "identify", "group", "alias"] as const;
 export type SegmentType = (typeof SEGMENT_TYPES)[number];

@@ -47,41 +47,49 @@ function anonymizedIp(ip: string | null, cfg: EdgeConfig): string | null {
   return v;
 }
 
+/** Context members promoted to their own columns (ip is never kept; see the record contract). */
+function contextForRecord(context: Obj, withheld: boolean): Obj {
+  if (!("ip" in context) && !withheld) return context;
+  const copy: Obj = {};
+  for (const k in context) if (k !== "ip") copy[k] = context[k];
+  if (withheld) stripContextIdentifiers(copy);
+  return copy;
+}
+
+const EMPTY: Obj = {};
+
 /** Returns the record, or null when the event must be dropped for lack of consent (CONSENT_MODE=drop). */
 export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeConfig): EventRecord | null {
   const ev = e as SegmentEventParsed & Obj;
-  const context = { ...obj(ev.context) };
-  const consent = consentOf(context, cfg.CONSENT_CATEGORY);
+  const rawContext = obj(ev.context);
+  const consent = consentOf(rawContext, cfg.CONSENT_CATEGORY);
   const withheld = consent.analytics === false || (cfg.CONSENT_REQUIRED && consent.analytics !== true);
   if (withheld && cfg.CONSENT_MODE === "drop") return null;
 
   const messageId = typeof ev.messageId === "string" ? ev.messageId : `tl-${stableId(f.source, JSON.stringify(ev))}`;
   const time = eventTime(f.receivedAt, (ev.timestamp ?? ev.originalTimestamp) as string | undefined, (ev.sentAt as string | undefined) ?? f.sentAt);
 
-  const page = obj(context.page);
+  const page = obj(rawContext.page);
   const pageUrl = strOrNull(page.url);
   const parsedPage = parseUrl(pageUrl);
   const refRaw = strOrNull(page.referrer) ?? undefined;
-  const campaign = campaignFrom(context.campaign as Obj | undefined, parsedPage);
+  const campaign = campaignFrom(rawContext.campaign as Obj | undefined, parsedPage);
   const referrer = classifyReferrer(parseUrl(refRaw), refRaw, parsedPage?.host ?? null, campaign.campaign_medium, campaign.campaign_click_id);
-  const ua = parseUserAgent(strOrNull(context.userAgent) ?? f.userAgent);
-  const library = obj(context.library);
+  const ua = parseUserAgent(strOrNull(rawContext.userAgent) ?? f.userAgent);
+  const library = obj(rawContext.library);
+  const geo = f.geo;
 
-  const eventIp = strOrNull(context.ip);
+  const eventIp = strOrNull(rawContext.ip);
   const ip = withheld ? null : eventIp ? anonymizeIp(eventIp, cfg.IP_MODE, cfg.IP_HASH_KEY) : anonymizedIp(f.clientIp, cfg);
-  delete context.ip;
-  const properties = { ...obj(ev.properties) };
-  let traits = { ...obj(ev.traits) };
-  if (withheld) {
-    stripContextIdentifiers(context);
-    traits = {};
-  }
-  if (cfg.PII_FIELDS.length) {
-    if (context.traits) context.traits = { ...obj(context.traits) };
-    pseudonymize({ properties, traits, context }, cfg.PII_FIELDS, cfg.PII_HASH_KEY);
-  }
+  let roots = {
+    properties: obj(ev.properties),
+    traits: withheld ? EMPTY : obj(ev.traits),
+    context: contextForRecord(rawContext, withheld),
+  };
+  if (cfg.PII_FIELDS.length) roots = pseudonymize(roots, cfg.PII_FIELDS, cfg.PII_HASH_KEY);
 
   const type = ev.type;
+  // One literal with every column in contract order (no spreads: this runs once per event).
   return {
     event_id: stableId(f.source, messageId),
     message_id: messageId,
@@ -93,24 +101,45 @@ export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeC
     anonymous_id: withheld ? null : strOrNull(ev.anonymousId),
     group_id: type === "group" && !withheld ? strOrNull(ev.groupId) : null,
     previous_id: type === "alias" && !withheld ? strOrNull(ev.previousId) : null,
-    ...time,
+    event_ts: time.event_ts,
     received_at: f.receivedAtIso,
-    properties,
-    traits,
-    context,
+    sent_at: time.sent_at,
+    original_ts: time.original_ts,
+    clock_skew_ms: time.clock_skew_ms,
+    properties: roots.properties,
+    traits: roots.traits,
+    context: roots.context,
     integrations: obj(ev.integrations),
     consent_analytics: consent.analytics,
     consent_stripped: withheld,
     consent: consent.preferences,
     ip,
-    ...f.geo,
-    ...ua,
+    geo_country: geo.geo_country,
+    geo_region: geo.geo_region,
+    geo_city: geo.geo_city,
+    geo_timezone: geo.geo_timezone,
+    geo_source: geo.geo_source,
+    ua_browser: ua.ua_browser,
+    ua_browser_version: ua.ua_browser_version,
+    ua_os: ua.ua_os,
+    ua_os_version: ua.ua_os_version,
+    ua_device_type: ua.ua_device_type,
+    ua_device_vendor: ua.ua_device_vendor,
+    ua_device_model: ua.ua_device_model,
+    is_bot: ua.is_bot,
     page_url: pageUrl,
     page_path: strOrNull(page.path) ?? parsedPage?.path ?? null,
     page_host: parsedPage?.host ?? null,
     referrer_url: refRaw ?? null,
-    ...referrer,
-    ...campaign,
+    referrer_host: referrer.referrer_host,
+    referrer_medium: referrer.referrer_medium,
+    referrer_source: referrer.referrer_source,
+    campaign_source: campaign.campaign_source,
+    campaign_medium: campaign.campaign_medium,
+    campaign_name: campaign.campaign_name,
+    campaign_term: campaign.campaign_term,
+    campaign_content: campaign.campaign_content,
+    campaign_click_id: campaign.campaign_click_id,
     library_name: strOrNull(library.name),
     library_version: strOrNull(library.version),
     request_id: f.requestId,

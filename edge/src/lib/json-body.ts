@@ -35,16 +35,30 @@ function fromForm(text: string): unknown {
   }
 }
 
+/** True when every character is ASCII (then UTF-8 bytes = string length). */
+export const isAscii = (s: string | null | undefined) => !s || /^[\x00-\x7f]*$/.test(s);
+
+export interface ParsedBody {
+  json: unknown;
+  /** The body was pure ASCII (its decoded length equals its byte length). */
+  ascii: boolean;
+}
+
 export function parseBodyJson(contentType: string | undefined, body: Uint8Array): unknown {
+  return parseBody(contentType, body).json;
+}
+
+export function parseBody(contentType: string | undefined, body: Uint8Array): ParsedBody {
   const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   if (NOT_JSON.test(type)) {
     throw new EdgeError(415, "unsupported_media_type", `Content-Type "${type}" cannot carry events`, "Send JSON (application/json or text/plain).");
   }
   if (body.byteLength === 0) throw badRequest("the request body is empty", "Send a JSON body.");
   const text = bodyText(body);
+  const ascii = text.length === body.byteLength;
   if (type === "application/x-www-form-urlencoded") {
     const t = text.trimStart();
-    return t.startsWith("{") || t.startsWith("[") ? parseJson(text, "the body") : fromForm(text);
+    return { json: t.startsWith("{") || t.startsWith("[") ? parseJson(text, "the body") : fromForm(text), ascii: false };
   }
-  return parseJson(text, "the body");
+  return { json: parseJson(text, "the body"), ascii };
 }

@@ -12,19 +12,13 @@ import {
 import type { Stream } from "../../../contracts/records.js";
 import { UnavailableError } from "../errors.js";
 
-/** UTF-8 byte length without allocating (TextEncoder would copy every record once more). */
+const encoder = new TextEncoder();
+let scratch = new Uint8Array(3 * QUEUE_MESSAGE_TARGET_BYTES);
+
+/** Exact UTF-8 byte length, measured natively (encodeInto into a reused buffer: no allocation per call). */
 export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 2;
-      i++;
-    } else n += 2;
-  }
-  return n;
+  if (s.length * 3 > scratch.byteLength) scratch = new Uint8Array(s.length * 3);
+  return encoder.encodeInto(s, scratch).written;
 }
 
 const envelopeHead = (stream: Stream) => `{"v":1,"stream":"${stream}","records":[`;
@@ -37,31 +31,57 @@ export interface Packed {
   oversize: number[];
 }
 
-/** Groups serialized records into envelopes no larger than `targetBytes`. */
-export function packRecords(stream: Stream, serialized: string[], targetBytes = QUEUE_MESSAGE_TARGET_BYTES): Packed {
+/**
+ * Groups serialized records into envelopes no larger than `targetBytes`. Packing goes by string
+ * length (a lower bound of UTF-8 bytes) and each envelope is measured exactly once; only an
+ * envelope that turns out too large (much non-ASCII text) is repacked record by record. When the
+ * caller knows every record is ASCII (`ascii`), length is the byte count and nothing is measured.
+ */
+export function packRecords(stream: Stream, serialized: string[], targetBytes = QUEUE_MESSAGE_TARGET_BYTES, ascii = false): Packed {
   const head = envelopeHead(stream);
   const overhead = head.length + ENVELOPE_TAIL.length;
   const messages: Packed["messages"] = [];
   const oversize: number[] = [];
   let parts: string[] = [];
-  let bytes = overhead;
-  const flush = () => {
-    if (parts.length) messages.push({ body: head + parts.join(",") + ENVELOPE_TAIL, bytes, count: parts.length });
-    parts = [];
-    bytes = overhead;
-  };
-  serialized.forEach((s, i) => {
-    const size = utf8Length(s);
-    if (size + overhead > targetBytes) {
-      oversize.push(i);
+  let size = overhead;
+  const emit = (group: string[]) => {
+    const body = head + group.join(",") + ENVELOPE_TAIL;
+    const bytes = ascii ? body.length : utf8Length(body);
+    if (bytes <= targetBytes || group.length === 1) {
+      messages.push({ body, bytes, count: group.length });
       return;
     }
-    const add = size + (parts.length ? 1 : 0);
-    if (bytes + add > targetBytes) flush();
-    bytes += size + (parts.length ? 1 : 0);
+    // Exact repacking for multi-byte-heavy groups.
+    let sub: string[] = [];
+    let subBytes = overhead;
+    for (const rec of group) {
+      const b = utf8Length(rec) + 1;
+      if (sub.length && subBytes + b > targetBytes) {
+        emit(sub);
+        sub = [];
+        subBytes = overhead;
+      }
+      sub.push(rec);
+      subBytes += b;
+    }
+    if (sub.length) emit(sub);
+  };
+  for (let i = 0; i < serialized.length; i++) {
+    const s = serialized[i]!;
+    const len = s.length;
+    if (len + overhead > targetBytes || (len * 3 + overhead > targetBytes && utf8Length(s) + overhead > targetBytes)) {
+      oversize.push(i);
+      continue;
+    }
+    if (parts.length && size + len + 1 > targetBytes) {
+      emit(parts);
+      parts = [];
+      size = overhead;
+    }
     parts.push(s);
-  });
-  flush();
+    size += len + 1;
+  }
+  if (parts.length) emit(parts);
   return { messages, oversize };
 }
 
@@ -89,8 +109,13 @@ export async function sendMessages(queue: Queue, messages: Packed["messages"]): 
 }
 
 /** Packs and sends; returns indexes of records that did not fit a queue message (not sent). */
-export async function sendRecords(queue: Queue, stream: Stream, serialized: string[]): Promise<{ oversize: number[]; messages: number }> {
-  const packed = packRecords(stream, serialized);
+export async function sendRecords(
+  queue: Queue,
+  stream: Stream,
+  serialized: string[],
+  opts: { ascii?: boolean } = {},
+): Promise<{ oversize: number[]; messages: number }> {
+  const packed = packRecords(stream, serialized, QUEUE_MESSAGE_TARGET_BYTES, opts.ascii ?? false);
   if (packed.messages.length) await sendMessages(queue, packed.messages);
   return { oversize: packed.oversize, messages: packed.messages.length };
 }

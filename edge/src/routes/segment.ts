@@ -13,7 +13,7 @@ import { EdgeError, badRequest } from "../errors.js";
 import { toEventRecord, type RequestFacts } from "../enrich/event.js";
 import { geoFrom } from "../enrich/geo.js";
 import { basicUsername, sourceForWriteKey } from "../lib/auth.js";
-import { parseBodyJson } from "../lib/json-body.js";
+import { isAscii, parseBody } from "../lib/json-body.js";
 import { describeIssues } from "../lib/zod-error.js";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit.js";
 import { readBody } from "../middleware/read-body.js";
@@ -34,7 +34,7 @@ const SINGLE: [SegmentType, string[]][] = [
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
-async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyBytes: number) {
+async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyBytes: number, asciiBody: boolean) {
   const cfg = config(c.env);
   const source = sourceForWriteKey(cfg.WRITE_KEYS, basicUsername(c.req.header("authorization")) ?? (batch.writeKey as string | undefined));
   await enforceRateLimit(c, `wk:${source}`);
@@ -58,6 +58,8 @@ async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyByt
   const indexOf: number[] = [];
   let dropped = 0;
   // Only a body larger than one event's limit can hold an oversized event: skip measuring otherwise.
+  // The record carries all of the event's stored content, so only events whose record is large are
+  // measured exactly (serializing every event again would double the parsing cost).
   const measure = bodyBytes > MAX_EVENT_BYTES;
 
   for (let i = 0; i < events.length; i++) {
@@ -65,13 +67,6 @@ async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyByt
     if (!isObj(raw)) {
       rejected.push({ index: i, error: "an event must be a JSON object" });
       continue;
-    }
-    if (measure) {
-      const size = utf8Length(JSON.stringify(raw));
-      if (size > MAX_EVENT_BYTES) {
-        rejected.push({ index: i, error: `event is ${kb(size)}, over the ${kb(MAX_EVENT_BYTES)} limit per event` });
-        continue;
-      }
     }
     if (batchContext || batchIntegrations) {
       raw = {
@@ -90,11 +85,22 @@ async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyByt
       dropped++;
       continue;
     }
-    serialized.push(JSON.stringify(record));
+    const json = JSON.stringify(record);
+    if (measure && json.length > MAX_EVENT_BYTES) {
+      const size = utf8Length(JSON.stringify(raw));
+      if (size > MAX_EVENT_BYTES) {
+        rejected.push({ index: i, error: `event is ${kb(size)}, over the ${kb(MAX_EVENT_BYTES)} limit per event` });
+        continue;
+      }
+    }
+    serialized.push(json);
     indexOf.push(i);
   }
 
-  const { oversize } = await sendRecords(c.env.INGEST_QUEUE, "events", serialized);
+  // Records are ASCII when everything they are built from is: then no byte counting is needed.
+  const g = facts.geo;
+  const ascii = asciiBody && isAscii(facts.userAgent) && isAscii(facts.requestId) && isAscii(g.geo_city) && isAscii(g.geo_region) && isAscii(g.geo_timezone);
+  const { oversize } = await sendRecords(c.env.INGEST_QUEUE, "events", serialized, { ascii });
   for (const k of oversize) rejected.push({ index: indexOf[k]!, error: "event is too large for the queue after enrichment" });
   rejected.sort((a, b) => a.index - b.index);
   const accepted = serialized.length - oversize.length;
@@ -121,21 +127,21 @@ async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyByt
 export function segmentRoutes(app: Hono<AppEnv>) {
   const batchHandler = async (c: Context<AppEnv>) => {
     const body = c.get("body");
-    const json = parseBodyJson(c.req.header("content-type"), body);
+    const { json, ascii } = parseBody(c.req.header("content-type"), body);
     // Some SDKs post a bare array of events.
     const candidate = Array.isArray(json) ? { batch: json } : json;
     const parsed = SegmentBatch.safeParse(candidate);
     if (!parsed.success) throw badRequest(`not a Segment batch: ${describeIssues(parsed.error)}`, 'Send {"batch": [event, …]}.');
-    return ingest(c, parsed.data.batch, parsed.data, body.byteLength);
+    return ingest(c, parsed.data.batch, parsed.data, body.byteLength, ascii);
   };
   for (const path of ["/v1/batch", "/v1/b", "/v1/import"]) app.post(path, readBody(MAX_BATCH_BYTES), batchHandler);
 
   for (const [type, paths] of SINGLE) {
     const handler = async (c: Context<AppEnv>) => {
       const body = c.get("body");
-      const json = parseBodyJson(c.req.header("content-type"), body);
+      const { json, ascii } = parseBody(c.req.header("content-type"), body);
       if (!isObj(json)) throw badRequest(`a ${type} call must be a JSON object`);
-      return ingest(c, [{ ...json, type }], json, body.byteLength);
+      return ingest(c, [{ ...json, type }], json, body.byteLength, ascii);
     };
     for (const path of paths) app.post(path, readBody(MAX_EVENT_BYTES), handler);
   }

@@ -1,0 +1,189 @@
+/**
+ * The local warehouse: one DuckDB file under .data/ with one writer (this process). A micro-batch
+ * is committed in ONE transaction: raw rows (INSERT … ON CONFLICT DO NOTHING against stored keys),
+ * CDC state upserts guarded by source position, dead letters, touched partitions, metric increments
+ * and the watermarks. Rows reach DuckDB as NDJSON files read by read_json with the contract's column
+ * types: DuckDB's own parser is far faster than binding tens of columns per row from JavaScript.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { opsDeadLetters, rawCdcChanges, rawEvents, rawWebhooks, type TableSpec, tableId } from "../../contracts/tables.js";
+import { opsPartitionsTouched, opsRealtimeMetrics, opsWatermarks } from "../../contracts/pipeline-tables.js";
+import type { Stream } from "../../contracts/records.js";
+import type { CommitOptions, WarehouseSink } from "../../pipeline/warehouse-sink.js";
+import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms/batch.js";
+import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
+import type { WatermarkState } from "../../pipeline/transforms/event-time.js";
+import { columnNames, readJsonColumns, warehouseDdl } from "./ddl.js";
+
+export const DEFAULT_WAREHOUSE_PATH = ".data/warehouse.duckdb";
+
+export function warehousePath(): string {
+  return resolve(process.env.TIDELINE_WAREHOUSE ?? DEFAULT_WAREHOUSE_PATH);
+}
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+const idList = (ids: string[]) => JSON.stringify(ids);
+
+export class DuckDbSink implements WarehouseSink {
+  readonly kind = "duckdb" as const;
+  private stagingRoot: string;
+  private fileSeq = 0;
+
+  private constructor(
+    readonly path: string,
+    readonly instance: DuckDBInstance,
+    readonly con: DuckDBConnection,
+  ) {
+    const base = path === ":memory:" ? tmpdir() : dirname(path);
+    mkdirSync(base, { recursive: true });
+    this.stagingRoot = mkdtempSync(join(base, ".staging-"));
+  }
+
+  static async open(path = warehousePath()): Promise<DuckDbSink> {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/lock/i.test(msg)) {
+        throw new Error(`the warehouse ${path} is locked by another process (DuckDB allows one writer): stop the other pipeline (npm start or a running backfill) and retry. DuckDB said: ${msg}`);
+      }
+      throw e;
+    }
+    return new DuckDbSink(path, instance, await instance.connect());
+  }
+
+  async init(): Promise<void> {
+    await this.con.run(warehouseDdl());
+  }
+
+  async lookup(l: Lookup): Promise<StoredState> {
+    const stored = async (t: TableSpec, ids: string[]) => {
+      if (ids.length === 0) return new Set<string>();
+      const r = await this.con.runAndReadAll(
+        `SELECT event_id FROM ${tableId(t)} WHERE event_id IN (SELECT unnest(from_json(?::JSON, '["VARCHAR"]')))`,
+        [idList(ids)],
+      );
+      return new Set(r.getRows().map((row) => String(row[0])));
+    };
+    const cdcPositions = new Map<string, AppliedPosition>();
+    const byTable = new Map<CoreTableName, string[]>();
+    for (const k of l.cdcKeys) byTable.set(k.table, [...(byTable.get(k.table) ?? []), k.id]);
+    for (const [table, ids] of byTable) {
+      const r = await this.con.runAndReadAll(
+        `SELECT id, _position, _deleted FROM core.${table} WHERE id IN (SELECT unnest(from_json(?::JSON, '["VARCHAR"]')))`,
+        [idList(ids)],
+      );
+      for (const [id, position, deleted] of r.getRows()) cdcPositions.set(keyOf(table, String(id)), { position: String(position), deleted: Boolean(deleted) });
+    }
+    return {
+      events: await stored(rawEvents, l.eventIds),
+      webhooks: await stored(rawWebhooks, l.webhookIds),
+      cdc: await stored(rawCdcChanges, l.cdcIds),
+      cdcPositions,
+      watermarks: await this.watermarks(),
+    };
+  }
+
+  async watermarks(): Promise<Map<Stream, WatermarkState>> {
+    const r = await this.con.runAndReadAll(`SELECT stream, epoch_ms(watermark_ts), epoch_ms(max_event_ts) FROM ${tableId(opsWatermarks)}`);
+    return new Map(
+      r.getRows().map(([stream, w, m]) => [stream as Stream, { stream: String(stream), watermarkMs: Number(w), maxEventMs: Number(m) }]),
+    );
+  }
+
+  private stage(rows: object[]): string {
+    const file = join(this.stagingRoot, `${++this.fileSeq}.ndjson`);
+    let text = "";
+    for (const r of rows) text += JSON.stringify(r) + "\n";
+    writeFileSync(file, text);
+    return file;
+  }
+
+  private readJson(file: string, t: TableSpec) {
+    return `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${readJsonColumns(t)})`;
+  }
+
+  private async insert(t: TableSpec, rows: object[], conflict: string) {
+    if (rows.length === 0) return;
+    const file = this.stage(rows);
+    await this.con.run(`INSERT INTO ${tableId(t)} BY NAME SELECT * FROM ${this.readJson(file, t)} ON CONFLICT ${conflict}`);
+  }
+
+  async commit(b: CommitBatch, opts: CommitOptions): Promise<void> {
+    const now = b.loadedAt;
+    await this.con.run("BEGIN TRANSACTION");
+    try {
+      await this.insert(rawEvents, b.events, "DO NOTHING");
+      await this.insert(rawWebhooks, b.webhooks, "DO NOTHING");
+      await this.insert(rawCdcChanges, b.cdcChanges, "DO NOTHING");
+      for (const t of b.coreTruncates) {
+        await this.con.run(
+          `UPDATE core.${t.table} SET _deleted = true, _position = ?, _source_ts = ?::TIMESTAMPTZ, _updated_at = ?::TIMESTAMPTZ WHERE _position < ?`,
+          [t.position, t.source_ts, now, t.position],
+        );
+      }
+      for (const table of Object.keys(CORE_TABLES) as CoreTableName[]) {
+        const rows = b.coreRows
+          .filter((r) => r.table === table)
+          .map((r) => ({ ...r.values, id: r.id, _position: r._position, _source_ts: r._source_ts, _deleted: r._deleted, _updated_at: now }));
+        if (rows.length === 0) continue;
+        // A delete or tombstone keeps the last known values where it carries none (the row stays, flagged).
+        const sets = CORE_COLUMNS[table]
+          .filter((c) => c.name !== "id")
+          .map((c) => `${c.name} = CASE WHEN excluded._deleted THEN coalesce(excluded.${c.name}, ${table}.${c.name}) ELSE excluded.${c.name} END`);
+        const meta = ["_position", "_source_ts", "_deleted", "_updated_at"].map((c) => `${c} = excluded.${c}`);
+        await this.insert(CORE_TABLES[table], rows, `(id) DO UPDATE SET ${[...sets, ...meta].join(", ")} WHERE ${table}._position < excluded._position`);
+      }
+      await this.insert(opsDeadLetters, b.deadLetters, "DO NOTHING");
+      await this.insert(
+        opsPartitionsTouched,
+        b.partitions.map((p) => ({ ...p, first_loaded_at: now, last_loaded_at: now, last_late_at: p.late_rows > 0 ? now : null })),
+        `(table_name, event_date) DO UPDATE SET rows_loaded = partitions_touched.rows_loaded + excluded.rows_loaded,
+           late_rows = partitions_touched.late_rows + excluded.late_rows, last_loaded_at = excluded.last_loaded_at,
+           last_late_at = coalesce(excluded.last_late_at, partitions_touched.last_late_at)`,
+      );
+      await this.insert(
+        opsRealtimeMetrics,
+        b.metrics.map((m) => ({ ...m, updated_at: now })),
+        `(stream, minute) DO UPDATE SET events = realtime_metrics.events + excluded.events, orders = realtime_metrics.orders + excluded.orders,
+           revenue = realtime_metrics.revenue + excluded.revenue, late_events = realtime_metrics.late_events + excluded.late_events,
+           updated_at = excluded.updated_at`,
+      );
+      if (opts.persistWatermarks) {
+        await this.insert(
+          opsWatermarks,
+          b.watermarks.map((w) => ({
+            stream: w.stream,
+            watermark_ts: new Date(w.watermarkMs!).toISOString(),
+            max_event_ts: new Date(w.maxEventMs!).toISOString(),
+            out_of_orderness_ms: w.maxEventMs! - w.watermarkMs!,
+            updated_at: now,
+          })),
+          `(stream) DO UPDATE SET watermark_ts = greatest(watermarks.watermark_ts, excluded.watermark_ts),
+             max_event_ts = greatest(watermarks.max_event_ts, excluded.max_event_ts), out_of_orderness_ms = excluded.out_of_orderness_ms,
+             updated_at = excluded.updated_at`,
+        );
+      }
+      await this.con.run("COMMIT");
+    } catch (e) {
+      await this.con.run("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      rmSync(this.stagingRoot, { recursive: true, force: true });
+      mkdirSync(this.stagingRoot, { recursive: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.con.closeSync();
+    this.instance.closeSync();
+    rmSync(this.stagingRoot, { recursive: true, force: true });
+  }
+}
+
+export { columnNames };

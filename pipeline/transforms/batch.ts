@@ -44,6 +44,8 @@ export interface Lookup {
   webhookIds: string[];
   cdcIds: string[];
   cdcKeys: { table: CoreTableName; id: string }[];
+  /** Event-date range per stream ([min, max] UTC dates): lets partitioned warehouses prune the key lookup. */
+  dates: Partial<Record<Stream, [string, string]>>;
 }
 
 export interface StoredState {
@@ -110,12 +112,25 @@ export function prepareBatch(messages: Iterable<InboundMessage>, now: string): P
   };
 }
 
+function dateRange(records: { event_ts: string }[]): [string, string] | undefined {
+  if (records.length === 0) return undefined;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const r of records) {
+    const t = Date.parse(r.event_ts);
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  return [eventDate(new Date(min).toISOString()), eventDate(new Date(max).toISOString())];
+}
+
 export function lookupOf(p: PreparedBatch): Lookup {
   return {
     eventIds: p.events.map((r) => r.event_id),
     webhookIds: p.webhooks.map((r) => r.event_id),
     cdcIds: p.cdc.map((r) => r.event_id),
     cdcKeys: cdcKeysOf(p.cdc),
+    dates: { events: dateRange(p.events), webhooks: dateRange(p.webhooks), cdc: dateRange(p.cdc) },
   };
 }
 

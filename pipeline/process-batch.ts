@@ -3,7 +3,7 @@
  * → commit. Every runner (the Beam DoFn, the streaming loop, backfill) goes through this function.
  */
 import type { Stream } from "../contracts/records.js";
-import { DEFAULT_BATCH_OPTIONS, finishBatch, lookupOf, prepareBatch, type BatchOptions, type CommitBatch } from "./transforms/batch.js";
+import { DEFAULT_BATCH_OPTIONS, finishBatch, lookupOf, prepareBatch, type BatchOptions, type CommitBatch, type PreparedBatch } from "./transforms/batch.js";
 import type { WatermarkState } from "./transforms/event-time.js";
 import type { InboundMessage } from "./transforms/types.js";
 import type { WarehouseSink } from "./warehouse-sink.js";
@@ -22,7 +22,11 @@ export interface ProcessOptions {
 
 export async function processMessages(sink: WarehouseSink, messages: InboundMessage[], o: ProcessOptions): Promise<CommitBatch> {
   const now = (o.now ?? (() => new Date().toISOString()))();
-  const prepared = prepareBatch(messages, now);
+  return applyPrepared(sink, prepareBatch(messages, now), o, now);
+}
+
+/** The warehouse half: look up what is stored, finish the batch (pure), commit. */
+export async function applyPrepared(sink: WarehouseSink, prepared: PreparedBatch, o: ProcessOptions, now: string): Promise<CommitBatch> {
   const stored = await sink.lookup(lookupOf(prepared));
   const state = o.mode === "replay" ? { ...stored, watermarks: o.replayWatermarks ?? new Map() } : stored;
   const batch = finishBatch(prepared, state, o.batch ?? DEFAULT_BATCH_OPTIONS, now);

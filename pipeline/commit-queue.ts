@@ -1,0 +1,43 @@
+/**
+ * Serializes warehouse commits in the order the graph hands batches over: lookup of stored keys,
+ * the pure finish step and the commit of one batch complete before the next batch's lookup, so
+ * dedup against stored rows and metric increments stay exact with one writer.
+ */
+import type { PreparedChunk } from "./graph-fns.js";
+import { applyPrepared, type ProcessOptions } from "./process-batch.js";
+import type { BatchStats } from "./transforms/batch.js";
+import type { WarehouseSink } from "./warehouse-sink.js";
+
+export class CommitQueue {
+  private tail: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  readonly stats: BatchStats = { messages: 0, duplicates: 0, loaded: 0, late: 0, deadLettered: 0, cdcIgnored: 0 };
+  committed = 0;
+
+  constructor(
+    private readonly sink: WarehouseSink,
+    private readonly options: ProcessOptions,
+    private readonly now: string,
+  ) {}
+
+  /** Called synchronously from the graph; returns the chunk id so the step has an output. */
+  enqueue(p: PreparedChunk): string {
+    this.tail = this.tail.then(async () => {
+      if (this.failure) return;
+      try {
+        const b = await applyPrepared(this.sink, p.prepared, this.options, this.now);
+        for (const k of Object.keys(this.stats) as (keyof BatchStats)[]) this.stats[k] += b.stats[k];
+        this.committed++;
+      } catch (e) {
+        this.failure = e;
+      }
+    });
+    return p.id;
+  }
+
+  /** Resolves when every queued batch is committed; rejects with the first failure. */
+  async drain(): Promise<void> {
+    await this.tail;
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * createPipeline(options) only builds the Beam graph; runners (run-local.ts, launch-dataflow.ts)
+ * and the CLI decide where it runs. The source is chosen by options:
+ *   - "local": micro-batches (pulled from the Pub/Sub subscriptions, or archive objects read for a
+ *     backfill) handed in through a runtime handle, committed through the sink's commit queue;
+ *   - "dataflow": Pub/Sub read and BigQuery write through Beam's cross-language IO (needs the Java
+ *     expansion service and a Dataflow job; see docs/pipeline.md).
+ *
+ * Every function below is serialized by Beam, so each one declares what it captures in
+ * `__closure` (the ts-closure-transform convention the SDK's serializer reads): registered objects
+ * (graphFns, runtime, beam) go by reference, option values by value.
+ */
+import beamModule from "apache-beam";
+import type { PCollection, Root } from "apache-beam";
+import { graphFns, type DecodedChunk, type PreparedChunk, type SourceChunk } from "./graph-fns.js";
+import { runtime } from "./runtime.js";
+import type { CommitQueue } from "./commit-queue.js";
+
+const beam = beamModule as unknown as typeof import("apache-beam");
+
+export interface LocalGraphOptions {
+  kind: "local";
+  /** runtime handle of `SourceChunk[]` */
+  source: string;
+  /** runtime handle of the CommitQueue the WriteToWarehouse step feeds */
+  commitQueue: string;
+  /** Processing time of the run (ISO), stamped as loaded_at. */
+  now: string;
+}
+
+export interface DataflowGraphOptions {
+  kind: "dataflow";
+  project: string;
+  /** stream → full subscription path, projects/<p>/subscriptions/<s> */
+  subscriptions: Record<string, string>;
+  /** BigQuery table spec per raw table, e.g. { events: "proj:raw.events" } */
+  tables: Record<string, string>;
+  deadLetterTable: string;
+}
+
+export type PipelineOptions = LocalGraphOptions | DataflowGraphOptions;
+
+type Fn<A, R> = ((a: A) => R) & { __closure?: () => Record<string, unknown> };
+const closure = <A, R>(fn: Fn<A, R>, captured: Record<string, unknown>): Fn<A, R> => {
+  fn.__closure = () => captured;
+  return fn;
+};
+
+export function createPipeline(options: PipelineOptions): (root: Root) => PCollection<unknown> | Promise<PCollection<unknown>> {
+  return options.kind === "local" ? localGraph(options) : dataflowGraph(options);
+}
+
+function localGraph(o: LocalGraphOptions) {
+  const { source, commitQueue, now } = o;
+  // Local aliases: the serialized function text must name what its __closure provides, and test or
+  // bundler transforms may rename imported bindings in the source text, never local ones.
+  const rt = runtime;
+  const fns = graphFns;
+  return (root: Root): PCollection<unknown> =>
+    root
+      .apply(beam.impulse())
+      // impulse + flatMap instead of beam.create: the chunks stay in this process (no quadratic
+      // serialization of the data into the graph).
+      .flatMap(beam.withName("ReadSource", closure((_: Uint8Array) => rt.get<SourceChunk[]>(source), { rt, source })))
+      .map(beam.withName("DecodeRecords", closure((c: SourceChunk) => fns.decodeChunk(c), { fns })))
+      .map(beam.withName("ParseValidateDedup", closure((c: DecodedChunk) => fns.prepareChunk(c, now), { fns, now })))
+      // DoFns are synchronous in this SDK; the commit (lookup + event time + CDC apply + one warehouse
+      // transaction) is queued in order and awaited by the runner before any message is acknowledged.
+      .map(beam.withName("WriteToWarehouse", closure((p: PreparedChunk) => rt.get<CommitQueue>(commitQueue).enqueue(p), { rt, commitQueue })));
+}
+
+function dataflowGraph(o: DataflowGraphOptions) {
+  const fns = graphFns;
+  return async (root: Root): Promise<PCollection<unknown>> => {
+    const io = (await import("apache-beam/io")).default as unknown as typeof import("apache-beam/io");
+    let last: PCollection<unknown> | undefined;
+    for (const [stream, subscription] of Object.entries(o.subscriptions)) {
+      const table = o.tables[stream];
+      const messages = (await root.applyAsync(io.readFromPubSubWithAttributes({ subscription }))) as PCollection<{ data?: Uint8Array; attributes?: Record<string, string>; messageId?: string }>;
+      const prepared = messages
+        .map(
+          beam.withName(
+            `Decode-${stream}`,
+            closure(
+              (m: { data?: Uint8Array; attributes?: Record<string, string>; messageId?: string }) =>
+                fns.prepareChunk(
+                  { id: m.messageId ?? "", messages: [{ stream: stream as "events", data: Buffer.from(m.data ?? new Uint8Array()).toString("utf8"), attributes: m.attributes ?? {}, messageId: m.messageId ?? "" }] },
+                  new Date().toISOString(),
+                ),
+              { fns, stream, Buffer, Date, Uint8Array },
+            ),
+          ),
+        );
+      if (table) {
+        const rows = prepared.flatMap(
+          beam.withName(
+            `Rows-${stream}`,
+            closure((p: PreparedChunk) => [...p.prepared.events, ...p.prepared.webhooks, ...p.prepared.cdc] as object[], {}),
+          ),
+        );
+        await rows.applyAsync(io.writeToBigQuery(table, { createDisposition: "Never" }));
+      }
+      const dead = prepared.flatMap(beam.withName(`DeadLetters-${stream}`, closure((p: PreparedChunk) => p.prepared.deadLetters as object[], {})));
+      await dead.applyAsync(io.writeToBigQuery(o.deadLetterTable, { createDisposition: "Never" }));
+      last = prepared;
+    }
+    if (!last) throw new Error("dataflow graph: no subscriptions given");
+    return last;
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The functions the Beam graph applies, gathered in one object registered for serialization by
+ * reference (see runtime.ts): each DoFn closure captures this object plus plain-data options.
+ */
+import { gunzipSync } from "node:zlib";
+import serialization from "apache-beam/serialization";
+import { prepareBatch, type PreparedBatch } from "./transforms/batch.js";
+import type { InboundMessage, InputStream } from "./transforms/types.js";
+
+/** One element of the graph: a pulled micro-batch or one archive object, never a single event. */
+export type SourceChunk =
+  | { kind: "messages"; id: string; messages: InboundMessage[] }
+  | { kind: "archive"; id: string; stream: InputStream; object: string; gzip: Uint8Array };
+
+export interface DecodedChunk {
+  id: string;
+  messages: InboundMessage[];
+}
+
+export interface PreparedChunk {
+  id: string;
+  prepared: PreparedBatch;
+}
+
+/** Archive objects are gzip NDJSON, one record per line, exactly as published to Pub/Sub. */
+export function decodeChunk(c: SourceChunk): DecodedChunk {
+  if (c.kind === "messages") return { id: c.id, messages: c.messages };
+  const text = gunzipSync(c.gzip).toString("utf8");
+  const messages: InboundMessage[] = [];
+  let line = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    line++;
+    const data = text.slice(start, end).trim();
+    if (data) messages.push({ stream: c.stream, data, messageId: `${c.object}#${line}` });
+    start = end + 1;
+  }
+  return { id: c.id, messages };
+}
+
+export function prepareChunk(c: DecodedChunk, now: string): PreparedChunk {
+  return { id: c.id, prepared: prepareBatch(c.messages, now) };
+}
+
+export const graphFns = { decodeChunk, prepareChunk };
+export const GRAPH_FNS_MODULE = "tideline/pipeline/graph-fns";
+serialization.requireForSerialization(GRAPH_FNS_MODULE, { graphFns });

@@ -57,6 +57,17 @@ export class DuckDbSink implements WarehouseSink {
     return new DuckDbSink(path, instance, await instance.connect());
   }
 
+  private reader: DuckDBConnection | null = null;
+
+  /**
+   * A second connection for read-only queries (operator API): DuckDB transactions are per
+   * connection, so reads never land inside a commit in flight and see only committed batches.
+   */
+  async readConnection(): Promise<DuckDBConnection> {
+    this.reader ??= await this.instance.connect();
+    return this.reader;
+  }
+
   async init(): Promise<void> {
     await this.con.run(warehouseDdl());
   }
@@ -180,6 +191,7 @@ export class DuckDbSink implements WarehouseSink {
   }
 
   async close(): Promise<void> {
+    this.reader?.closeSync();
     this.con.closeSync();
     this.instance.closeSync();
     rmSync(this.stagingRoot, { recursive: true, force: true });

@@ -20,7 +20,7 @@ const capture = () => {
       cb();
     },
   });
-  return { stream: stream as unknown as NodeJS.WriteStream, text: () => text };
+  return { stream, text: () => text };
 };
 
 async function freePort(): Promise<number> {

@@ -22,7 +22,7 @@ export function formatTable(r: QueryResult): string {
   return [line(names), widths.map((w) => "─".repeat(w)).join("─┼─"), ...cells.map(line), `(${r.rows.length} row${r.rows.length === 1 ? "" : "s"})`].join("\n");
 }
 
-export async function runQuery(sql: string, opts: { json?: boolean }, out = process.stdout, err = process.stderr): Promise<number> {
+export async function runQuery(sql: string, opts: { json?: boolean }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   try {
     const r = await queryWarehouse(sql);
     out.write(opts.json ? JSON.stringify(r.rows) + "\n" : formatTable(r) + "\n");

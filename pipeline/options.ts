@@ -1,0 +1,25 @@
+/** Pipeline settings from the environment, with the defaults of contracts/limits.ts. */
+import { DEFAULT_ALLOWED_LATENESS_DAYS } from "../contracts/limits.js";
+import type { BatchOptions } from "./transforms/batch.js";
+import { DEFAULT_OUT_OF_ORDERNESS_MS } from "./transforms/event-time.js";
+
+const DAY_MS = 86_400_000;
+
+function numberEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${raw} is not a non-negative number; unset it to use the default ${fallback}`);
+  return n;
+}
+
+export function batchOptionsFromEnv(): BatchOptions {
+  return {
+    outOfOrdernessMs: numberEnv("TIDELINE_OUT_OF_ORDERNESS_MS", DEFAULT_OUT_OF_ORDERNESS_MS),
+    allowedLatenessMs: numberEnv("TIDELINE_ALLOWED_LATENESS_DAYS", DEFAULT_ALLOWED_LATENESS_DAYS) * DAY_MS,
+  };
+}
+
+export const DEFAULT_PUBSUB_EMULATOR_HOST = "127.0.0.1:8085";
+export const DEFAULT_STORAGE_EMULATOR_HOST = "http://127.0.0.1:4443";
+export const RAW_BUCKET = process.env.TIDELINE_RAW_BUCKET ?? "tideline-local-raw";

@@ -1,0 +1,67 @@
+/**
+ * The streaming pipeline as a service of `npm start`: DuckDB warehouse (the one writer), the Pub/Sub
+ * subscriptions of the emulator, the operator API for `npx tideline query`. Register it in the
+ * orchestrator's service list as `pipelineService`. Run alone with `tsx pipeline/service.ts`.
+ */
+import { fileURLToPath } from "node:url";
+import { DuckDbSink, warehousePath } from "../warehouse/duckdb/sink.js";
+import { dashboardPort, startOperatorApi } from "./operator-api.js";
+import { batchOptionsFromEnv, DEFAULT_PUBSUB_EMULATOR_HOST } from "./options.js";
+import { ensureSubscriptions, PubSubSource } from "./sources/pubsub.js";
+import { StreamingPipeline } from "./streaming.js";
+
+interface Running {
+  sink: DuckDbSink;
+  pipeline: StreamingPipeline;
+  api: Awaited<ReturnType<typeof startOperatorApi>>;
+}
+let running: Running | null = null;
+
+export const pipelineService = {
+  name: "pipeline",
+  get url(): string {
+    return `http://127.0.0.1:${dashboardPort()}/api/pipeline`;
+  },
+  async start(): Promise<void> {
+    if (running) return;
+    process.env.PUBSUB_EMULATOR_HOST ??= DEFAULT_PUBSUB_EMULATOR_HOST;
+    const sink = await DuckDbSink.open(warehousePath());
+    try {
+      await sink.init();
+      const source = PubSubSource.local();
+      await ensureSubscriptions(source.pubsub);
+      const pipeline = new StreamingPipeline({ sink, source, batch: batchOptionsFromEnv(), log: (l) => console.error(l) });
+      const api = await startOperatorApi({ connection: () => sink.readConnection(), warehouse: sink.path, status: () => pipeline.status });
+      pipeline.start();
+      running = { sink, pipeline, api };
+    } catch (e) {
+      await sink.close();
+      throw e;
+    }
+  },
+  async stop(): Promise<void> {
+    const r = running;
+    running = null;
+    if (!r) return;
+    await r.pipeline.stop();
+    await r.api.close();
+    await r.sink.close();
+  },
+};
+
+export default pipelineService;
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  pipelineService.start().then(
+    () => console.log(`pipeline: streaming Pub/Sub (${process.env.PUBSUB_EMULATOR_HOST}) into ${warehousePath()}; operator API ${pipelineService.url}`),
+    (e) => {
+      console.error(`pipeline: could not start: ${(e as Error).message}`);
+      process.exit(1);
+    },
+  );
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      void pipelineService.stop().then(() => process.exit(0));
+    });
+  }
+}

@@ -6,10 +6,11 @@
 import { z } from "zod";
 import { MAX_ID_CHARS } from "./limits.js";
 
-const Id = z
-  .union([z.string(), z.number()])
-  .transform((v) => String(v))
-  .pipe(z.string().min(1, "must not be empty").max(MAX_ID_CHARS, `must be at most ${MAX_ID_CHARS} characters`));
+/** An id as SDKs send it: a non-empty string, or a number (kept as its decimal text). */
+const Id = z.union([
+  z.string().min(1, "must not be empty").max(MAX_ID_CHARS, `must be at most ${MAX_ID_CHARS} characters`),
+  z.number().transform((v) => String(v)),
+]);
 
 /** ISO-8601 date-time as clients send it (offsets allowed, fraction optional). */
 export const ClientTimestamp = z

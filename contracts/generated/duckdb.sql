@@ -79,7 +79,7 @@ COMMENT ON COLUMN raw.events.original_ts IS 'The client''s own event timestamp b
 COMMENT ON COLUMN raw.events.clock_skew_ms IS 'received_at minus sentAt in ms: the client''s clock error (plus network time).';
 COMMENT ON COLUMN raw.events.properties IS 'Event properties (configured PII fields pseudonymized).';
 COMMENT ON COLUMN raw.events.traits IS 'Identify/group traits (configured PII fields pseudonymized).';
-COMMENT ON COLUMN raw.events.context IS 'Segment context as sent, without the IP address and with PII fields pseudonymized.';
+COMMENT ON COLUMN raw.events.context IS 'Segment context as sent, with PII fields pseudonymized, without the IP address and without the members promoted to columns (library, consent, page.url, page.path, page.referrer).';
 COMMENT ON COLUMN raw.events.integrations IS 'Segment integrations object as sent.';
 COMMENT ON COLUMN raw.events.consent_analytics IS 'Analytics consent from context.consent.categoryPreferences; null when the client sent none.';
 COMMENT ON COLUMN raw.events.consent_stripped IS 'True when identifiers were removed because analytics consent was withheld.';

@@ -114,6 +114,12 @@ describe("Segment track", () => {
     expect(r.integrations).toEqual({ All: true });
     expect(r.request_id).toBe("req-abc");
     expect(r.geo_source).toBe("none");
+    // On the wire, null-valued columns are omitted; the contract restores them.
+    const wire = env0.records[0]!;
+    expect(wire).not.toHaveProperty("geo_country");
+    expect(wire).not.toHaveProperty("name");
+    expect(wire.user_id).toBe("42");
+    expect(r.geo_country).toBeNull();
   });
 
   it("takes geo from request.cf and falls back to CF-IPCountry", async () => {

@@ -18,7 +18,28 @@ export const CLICK_ID_PARAMS = ["gclid", "gbraid", "wbraid", "dclid", "fbclid", 
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null);
 
+const NONE: Campaign = {
+  campaign_source: null,
+  campaign_medium: null,
+  campaign_name: null,
+  campaign_term: null,
+  campaign_content: null,
+  campaign_click_id: null,
+};
+/** Per parsed page URL (ParsedUrl objects are themselves memoized per URL string). */
+const fromUrl = new WeakMap<ParsedUrl, Campaign>();
+
 export function campaignFrom(ctxCampaign: Record<string, unknown> | undefined, page: ParsedUrl | null): Campaign {
+  if (!ctxCampaign) {
+    if (!page?.params) return NONE;
+    let hit = fromUrl.get(page);
+    if (!hit) fromUrl.set(page, (hit = compute(undefined, page)));
+    return hit;
+  }
+  return compute(ctxCampaign, page);
+}
+
+function compute(ctxCampaign: Record<string, unknown> | undefined, page: ParsedUrl | null): Campaign {
   const p = page?.params;
   const get = (k: string) => (p ? p.get(k) || null : null);
   let click: string | null = null;

@@ -14,10 +14,11 @@ export function consentOf(context: Record<string, unknown> | undefined, category
   const preferences: Record<string, boolean> = {};
   let analytics: boolean | null = null;
   const wanted = category.toLowerCase();
-  for (const [k, v] of Object.entries(prefs)) {
+  for (const k in prefs) {
+    const v = (prefs as Record<string, unknown>)[k];
     if (typeof v !== "boolean") continue;
     preferences[k] = v;
-    if (k.toLowerCase() === wanted) analytics = v;
+    if (k.length === wanted.length && k.toLowerCase() === wanted) analytics = v;
   }
   return { analytics, preferences };
 }

@@ -47,11 +47,22 @@ function anonymizedIp(ip: string | null, cfg: EdgeConfig): string | null {
   return v;
 }
 
-/** Context members promoted to their own columns (ip is never kept; see the record contract). */
+/**
+ * The context kept in the record: as sent, minus what became columns of its own (ip is never kept;
+ * library, consent and the page's url/path/referrer are in library_*, consent*, page_*, referrer_url).
+ * Keeping them twice made every record a third larger on the queue, in Pub/Sub and in storage.
+ */
 function contextForRecord(context: Obj, withheld: boolean): Obj {
-  if (!("ip" in context) && !withheld) return context;
   const copy: Obj = {};
-  for (const k in context) if (k !== "ip") copy[k] = context[k];
+  for (const k in context) {
+    if (k === "ip" || k === "library" || k === "consent") continue;
+    const v = context[k];
+    if (k === "page" && v && typeof v === "object") {
+      const page: Obj = {};
+      for (const pk in v as Obj) if (pk !== "url" && pk !== "path" && pk !== "referrer") page[pk] = (v as Obj)[pk];
+      copy.page = page;
+    } else copy[k] = v;
+  }
   if (withheld) stripContextIdentifiers(copy);
   return copy;
 }

@@ -30,6 +30,19 @@ export interface Referrer {
 
 /** Looks the host up with and without its public suffix and leading labels (www.google.co.uk → google). */
 function lookup(host: string, table: Record<string, string>): string | null {
+  let perTable = memo.get(table);
+  if (!perTable) memo.set(table, (perTable = new Map()));
+  let hit = perTable.get(host);
+  if (hit === undefined) {
+    hit = lookupUncached(host, table);
+    if (perTable.size > 5000) perTable.clear();
+    perTable.set(host, hit);
+  }
+  return hit;
+}
+const memo = new WeakMap<Record<string, string>, Map<string, string | null>>();
+
+function lookupUncached(host: string, table: Record<string, string>): string | null {
   const labels = host.replace(/^www\./, "").split(".");
   for (let i = 0; i < labels.length; i++) {
     for (let j = labels.length; j > i; j--) {
@@ -43,7 +56,7 @@ function lookup(host: string, table: Record<string, string>): string | null {
 
 export function classifyReferrer(ref: ParsedUrl | null, rawRef: string | undefined, pageHost: string | null, campaignMedium: string | null, clickId: string | null): Referrer {
   if (clickId || (campaignMedium && PAID_MEDIUMS.test(campaignMedium))) {
-    return { referrer_host: ref?.host ?? null, referrer_medium: "paid", referrer_source: ref ? lookup(ref.host, { ...SEARCH, ...SOCIAL }) : null };
+    return { referrer_host: ref?.host ?? null, referrer_medium: "paid", referrer_source: ref ? lookup(ref.host, SEARCH) ?? lookup(ref.host, SOCIAL) : null };
   }
   if (!rawRef) return { referrer_host: null, referrer_medium: "direct", referrer_source: null };
   if (!ref) return { referrer_host: null, referrer_medium: "unknown", referrer_source: null };

@@ -18,6 +18,10 @@ const parse = (s: string | undefined) => {
   return Number.isNaN(t) ? null : t;
 };
 
+/** Client timestamps in canonical UTC form (as analytics.js and most SDKs send them) are kept as sent. */
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const iso = (raw: string | undefined, t: number) => (raw && CANONICAL.test(raw) ? raw : new Date(t).toISOString());
+
 export function eventTime(receivedAt: number, timestamp: string | undefined, sentAt: string | undefined): EventTime {
   const ts = parse(timestamp);
   const sent = parse(sentAt);
@@ -27,8 +31,8 @@ export function eventTime(receivedAt: number, timestamp: string | undefined, sen
   if (t > receivedAt + MAX_FUTURE_EVENT_MS) t = receivedAt;
   return {
     event_ts: new Date(t).toISOString(),
-    sent_at: sent == null ? null : new Date(sent).toISOString(),
-    original_ts: ts == null ? null : new Date(ts).toISOString(),
+    sent_at: sent == null ? null : iso(sentAt, sent),
+    original_ts: ts == null ? null : iso(timestamp, ts),
     clock_skew_ms: skew,
   };
 }

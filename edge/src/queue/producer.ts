@@ -12,6 +12,16 @@ import {
 import type { Stream } from "../../../contracts/records.js";
 import { UnavailableError } from "../errors.js";
 
+/** Record JSON for the wire: null-valued members are omitted (see contracts/records.ts). */
+export function serializeRecord(record: object): string {
+  const sparse: Record<string, unknown> = {};
+  for (const k in record) {
+    const v = (record as Record<string, unknown>)[k];
+    if (v !== null) sparse[k] = v;
+  }
+  return JSON.stringify(sparse);
+}
+
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(3 * QUEUE_MESSAGE_TARGET_BYTES);
 
@@ -45,8 +55,11 @@ export function packRecords(stream: Stream, serialized: string[], targetBytes = 
   let parts: string[] = [];
   let size = overhead;
   const emit = (group: string[]) => {
-    const body = head + group.join(",") + ENVELOPE_TAIL;
-    const bytes = ascii ? body.length : utf8Length(body);
+    // Measure the joined records (a flat string) rather than the concatenated body, which would
+    // have to be flattened, i.e. copied once more, just to be counted.
+    const joined = group.join(",");
+    const bytes = overhead + (ascii ? joined.length : utf8Length(joined));
+    const body = head + joined + ENVELOPE_TAIL;
     if (bytes <= targetBytes || group.length === 1) {
       messages.push({ body, bytes, count: group.length });
       return;

@@ -1,6 +1,7 @@
 /** Observes what the Worker puts on the ingest queue (the real binding keeps working underneath). */
 import { env } from "cloudflare:test";
 import { vi } from "vitest";
+import { EventRecord } from "../../../contracts/records.js";
 
 export interface Envelope {
   v: number;
@@ -18,7 +19,14 @@ export function watchQueue() {
         [...msgs].map((m) => ({ body: m.body as string, envelope: JSON.parse(m.body as string) as Envelope, contentType: m.contentType })),
       );
     },
+    /** Queued records; event records parsed with the contract (which restores omitted nulls). */
     records(): Record<string, unknown>[] {
+      return this.calls()
+        .flat()
+        .flatMap((m) => (m.envelope.stream === "events" ? m.envelope.records.map((r) => EventRecord.parse(r)) : m.envelope.records));
+    },
+    /** Queued records exactly as they are on the wire. */
+    wireRecords(): Record<string, unknown>[] {
       return this.calls().flat().flatMap((m) => m.envelope.records);
     },
     restore() {

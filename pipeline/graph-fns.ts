@@ -22,10 +22,15 @@ export interface PreparedChunk {
   prepared: PreparedBatch;
 }
 
-/** Archive objects are gzip NDJSON, one record per line, exactly as published to Pub/Sub. */
+const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * Archive objects are gzip NDJSON, one record per line, exactly as published to Pub/Sub. A store
+ * that serves them with Content-Encoding: gzip may hand them over already inflated.
+ */
 export function decodeChunk(c: SourceChunk): DecodedChunk {
   if (c.kind === "messages") return { id: c.id, messages: c.messages };
-  const text = gunzipSync(c.gzip).toString("utf8");
+  const text = (isGzip(c.gzip) ? gunzipSync(c.gzip) : Buffer.from(c.gzip)).toString("utf8");
   const messages: InboundMessage[] = [];
   let line = 0;
   let start = 0;

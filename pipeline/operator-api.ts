@@ -4,6 +4,7 @@
  * warehouse through it.
  *   POST /api/query  {"sql": "..."} → 200 {columns, rows} | 400 {error: {code, message}}
  *   GET  /api/pipeline → streaming status (batches, totals, last error) and the warehouse path
+ *   POST /api/backfill {"from","to","streams"?} → NDJSON progress lines, then {"done": true, …} or {"error": …}
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -20,6 +21,8 @@ export interface OperatorApiOptions {
   connection: () => Promise<DuckDBConnection>;
   warehouse: string;
   status?: () => unknown;
+  /** Runs a backfill in this process (the one holding the write lock), reporting progress. */
+  backfill?: (req: { from: string; to: string; streams?: string[] }, progress: (p: unknown) => void) => Promise<unknown>;
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -60,6 +63,24 @@ export async function startOperatorApi(o: OperatorApiOptions): Promise<{ server:
         const con = await o.connection();
         const result = await serialized(() => runReadOnly(con, sql as string));
         return send(200, { ...result, warehouse: o.warehouse });
+      }
+      if (req.method === "POST" && req.url === "/api/backfill" && o.backfill) {
+        let body: { from?: unknown; to?: unknown; streams?: unknown };
+        try {
+          body = JSON.parse(await readBody(req)) as typeof body;
+        } catch {
+          return send(400, { error: { code: "rejected", message: 'body must be JSON: {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}' } });
+        }
+        if (typeof body.from !== "string" || typeof body.to !== "string") return send(400, { error: { code: "rejected", message: "from and to are required (YYYY-MM-DD)" } });
+        res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8" });
+        const line = (x: unknown) => res.write(JSON.stringify(x) + "\n");
+        try {
+          const result = await o.backfill({ from: body.from, to: body.to, ...(Array.isArray(body.streams) ? { streams: body.streams as string[] } : {}) }, (p) => line({ progress: p }));
+          line({ done: true, result });
+        } catch (e) {
+          line({ error: { message: (e as Error).message } });
+        }
+        return res.end();
       }
       if (req.method === "GET" && req.url === "/api/pipeline") return send(200, { warehouse: o.warehouse, status: o.status?.() ?? null });
       if (req.method === "GET" && req.url === "/healthz") return send(200, { ok: true });

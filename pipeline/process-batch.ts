@@ -25,8 +25,23 @@ export async function processMessages(sink: WarehouseSink, messages: InboundMess
   return applyPrepared(sink, prepareBatch(messages, now), o, now);
 }
 
+// Lookup → finish → commit must not interleave with another batch on the same sink (streaming and
+// a backfill in one process): the lookup would miss rows the other commits, and metric increments
+// would count them twice.
+const sinkQueues = new WeakMap<WarehouseSink, Promise<unknown>>();
+
 /** The warehouse half: look up what is stored, finish the batch (pure), commit. */
-export async function applyPrepared(sink: WarehouseSink, prepared: PreparedBatch, o: ProcessOptions, now: string): Promise<CommitBatch> {
+export function applyPrepared(sink: WarehouseSink, prepared: PreparedBatch, o: ProcessOptions, now: string): Promise<CommitBatch> {
+  const previous = sinkQueues.get(sink) ?? Promise.resolve();
+  const next = previous.then(
+    () => applyNow(sink, prepared, o, now),
+    () => applyNow(sink, prepared, o, now),
+  );
+  sinkQueues.set(sink, next.catch(() => undefined));
+  return next;
+}
+
+async function applyNow(sink: WarehouseSink, prepared: PreparedBatch, o: ProcessOptions, now: string): Promise<CommitBatch> {
   const stored = await sink.lookup(lookupOf(prepared));
   const state = o.mode === "replay" ? { ...stored, watermarks: o.replayWatermarks ?? new Map() } : stored;
   const batch = finishBatch(prepared, state, o.batch ?? DEFAULT_BATCH_OPTIONS, now);

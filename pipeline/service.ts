@@ -9,6 +9,9 @@ import { dashboardPort, startOperatorApi } from "./operator-api.js";
 import { batchOptionsFromEnv, DEFAULT_PUBSUB_EMULATOR_HOST } from "./options.js";
 import { ensureSubscriptions, PubSubSource } from "./sources/pubsub.js";
 import { StreamingPipeline } from "./streaming.js";
+import { runBackfill } from "./backfill.js";
+import { GcsArchive } from "./sources/archive.js";
+import type { InputStream } from "./transforms/types.js";
 
 interface Running {
   sink: DuckDbSink;
@@ -31,7 +34,13 @@ export const pipelineService = {
       const source = PubSubSource.local();
       await ensureSubscriptions(source.pubsub);
       const pipeline = new StreamingPipeline({ sink, source, batch: batchOptionsFromEnv(), log: (l) => console.error(l) });
-      const api = await startOperatorApi({ connection: () => sink.readConnection(), warehouse: sink.path, status: () => pipeline.status });
+      const api = await startOperatorApi({
+        connection: () => sink.readConnection(),
+        warehouse: sink.path,
+        status: () => pipeline.status,
+        backfill: (req, progress) =>
+          runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams as InputStream[] } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress }),
+      });
       pipeline.start();
       running = { sink, pipeline, api };
     } catch (e) {

@@ -1,0 +1,71 @@
+/**
+ * Where model SQL runs. The runner only needs `run` and `query`, so it can drive a DuckDB file it
+ * opens itself, the live connection of the running pipeline (which holds DuckDB's single write lock
+ * while `npm start` runs), or BigQuery.
+ */
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import type { Dialect } from "./compile.js";
+
+export interface Executor {
+  readonly dialect: Dialect;
+  run(sql: string): Promise<void>;
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  close?(): Promise<void>;
+}
+
+/** Wraps an open DuckDB connection (e.g. the pipeline's). Sessions run in UTC so CAST(ts AS DATE) is the UTC date. */
+export async function duckDbExecutor(con: DuckDBConnection, onClose?: () => void): Promise<Executor> {
+  await con.run("SET TimeZone = 'UTC'");
+  return {
+    dialect: "duckdb",
+    async run(sql) {
+      await con.run(sql);
+    },
+    async query(sql) {
+      const reader = await con.runAndReadAll(sql);
+      return reader.getRowObjectsJson() as Record<string, unknown>[];
+    },
+    async close() {
+      onClose?.();
+    },
+  };
+}
+
+/** Opens a DuckDB file for writing (fails if another process, e.g. `npm start`, holds it). */
+export async function openDuckDbFile(path: string): Promise<Executor> {
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/lock/i.test(msg)) {
+      throw new Error(
+        `the warehouse ${path} is locked by another process (is \`npm start\` running?). Stop it, or run the models through the running platform's operator API.`,
+      );
+    }
+    throw e;
+  }
+  const con = await instance.connect();
+  return duckDbExecutor(con, () => {
+    con.closeSync();
+    instance.closeSync();
+  });
+}
+
+/** The subset of @google-cloud/bigquery's client the runner uses (so tests can assert the exact SQL). */
+export interface BigQueryLike {
+  query(options: { query: string; location?: string; useLegacySql?: boolean }): Promise<[Record<string, unknown>[], ...unknown[]]>;
+}
+
+export function bigQueryExecutor(client: BigQueryLike, location = "US"): Executor {
+  return {
+    dialect: "bigquery",
+    async run(sql) {
+      await client.query({ query: sql, location, useLegacySql: false });
+    },
+    async query(sql) {
+      const [rows] = await client.query({ query: sql, location, useLegacySql: false });
+      return rows;
+    },
+  };
+}

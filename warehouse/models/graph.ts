@@ -1,0 +1,100 @@
+/** The compiled Dataform graph as runnable actions in dependency order, and the SQL each one issues. */
+import type { CompiledAssertion, CompiledGraph, CompiledTable, Dialect, Target } from "./compile.js";
+
+export type Action =
+  | { kind: "table"; name: string; table: CompiledTable; deps: string[]; tags: string[] }
+  | { kind: "assertion"; name: string; assertion: CompiledAssertion; parent: string | null; deps: string[]; tags: string[] };
+
+export const targetName = (t: Target) => `${t.schema}.${t.name}`;
+
+/** Actions in topological order (ties broken by name, so runs are reproducible). */
+export function plan(graph: CompiledGraph): Action[] {
+  const actions = new Map<string, Action>();
+  for (const t of graph.tables ?? []) {
+    if (t.disabled) continue;
+    const name = targetName(t.target);
+    actions.set(name, { kind: "table", name, table: t, deps: (t.dependencyTargets ?? []).map(targetName), tags: t.tags ?? [] });
+  }
+  for (const a of graph.assertions ?? []) {
+    if (a.disabled) continue;
+    const name = targetName(a.target);
+    const parent = a.parentAction ? targetName(a.parentAction) : null;
+    const parentTags = parent ? (actions.get(parent)?.tags ?? []) : [];
+    actions.set(name, { kind: "assertion", name, assertion: a, parent, deps: (a.dependencyTargets ?? []).map(targetName), tags: [...new Set([...(a.tags ?? []), ...parentTags])] });
+  }
+  const order: Action[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, path: string[]) => {
+    const a = actions.get(name);
+    if (!a || state.get(name) === "done") return; // declarations (sources) are not actions
+    if (state.get(name) === "visiting") throw new Error(`dependency cycle in the Dataform graph: ${[...path, name].join(" → ")}`);
+    state.set(name, "visiting");
+    for (const d of [...a.deps].sort()) visit(d, [...path, name]);
+    state.set(name, "done");
+    order.push(a);
+  };
+  for (const name of [...actions.keys()].sort()) visit(name, []);
+  // Assertions right after their model, so a failure names the model before anything reads it.
+  return order;
+}
+
+/** Actions matching --select (a tag, a model name, or schema.name) plus the assertions of the selected models. */
+export function select(actions: Action[], selector: string | undefined): Action[] {
+  if (!selector) return actions;
+  const wanted = selector.split(",").map((s) => s.trim()).filter(Boolean);
+  const matches = (a: Action) => wanted.some((w) => a.tags.includes(w) || a.name === w || a.name.split(".")[1] === w);
+  const chosen = new Set(actions.filter((a) => a.kind === "table" && matches(a)).map((a) => a.name));
+  const out = actions.filter((a) => chosen.has(a.name) || (a.kind === "assertion" && ((a.parent && chosen.has(a.parent)) || matches(a))));
+  if (out.length === 0) {
+    const tags = [...new Set(actions.flatMap((a) => a.tags))].sort();
+    throw new Error(`--select ${selector} matches no model; use a model name (e.g. sessions) or a tag (${tags.join(", ")})`);
+  }
+  return out;
+}
+
+/** Backtick-quoted `project.dataset.table` (Dataform's BigQuery references) to DuckDB's schema.table. */
+export function toDuckDbSql(sql: string): string {
+  return sql.replace(/`([^`.]+)\.([^`.]+)\.([^`.]+)`/g, '"$2"."$3"').replace(/`([^`.]+)\.([^`.]+)`/g, '"$1"."$2"');
+}
+
+export function quoteTarget(t: Target, dialect: Dialect, defaultDatabase?: string): string {
+  return dialect === "bigquery" ? `\`${t.database ?? defaultDatabase}.${t.schema}.${t.name}\`` : `"${t.schema}"."${t.name}"`;
+}
+
+const bqString = (s: string) => `"""${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"""`;
+
+export type BuildMode = "create" | "incremental";
+
+/**
+ * Statements that build a table action. `create` replaces the whole table; `incremental` deletes
+ * the rebuild partitions and inserts the incremental query's rows (which cover exactly them).
+ */
+export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildMode, rebuildTable: string): string[] {
+  const target = quoteTarget(t.target, dialect);
+  const conv = (s: string) => (dialect === "duckdb" ? toDuckDbSql(s) : s);
+  const out = [dialect === "bigquery" ? `CREATE SCHEMA IF NOT EXISTS \`${t.target.database}.${t.target.schema}\`` : `CREATE SCHEMA IF NOT EXISTS "${t.target.schema}"`];
+  out.push(...(t.preOps ?? []).map(conv));
+  if (mode === "incremental" && t.type === "incremental") {
+    const col = t.bigquery?.partitionBy;
+    if (!col) throw new Error(`${targetName(t.target)} is incremental but has no bigquery.partitionBy; set one so the runner knows which partitions to replace`);
+    out.push(`DELETE FROM ${target} WHERE ${col} IN (SELECT partition_date FROM ${rebuildTable})`);
+    out.push(dialect === "bigquery" ? `INSERT INTO ${target}\n${t.incrementalQuery}` : `INSERT INTO ${target} BY NAME (${conv(t.incrementalQuery ?? t.query)})`);
+  } else if (t.type === "view") {
+    out.push(`CREATE OR REPLACE VIEW ${target} AS ${conv(t.query)}`);
+  } else if (dialect === "bigquery") {
+    const options = t.actionDescriptor?.description ? ` OPTIONS(description=${bqString(t.actionDescriptor.description)})` : "";
+    const partition = t.bigquery?.partitionBy ? ` PARTITION BY ${t.bigquery.partitionBy}` : "";
+    const cluster = t.bigquery?.clusterBy?.length ? ` CLUSTER BY ${t.bigquery.clusterBy.join(", ")}` : "";
+    out.push(`CREATE OR REPLACE TABLE ${target}${partition}${cluster}${options} AS\n${t.query}`);
+  } else {
+    out.push(`CREATE OR REPLACE TABLE ${target} AS ${conv(t.query)}`);
+  }
+  out.push(...(t.postOps ?? []).map(conv));
+  return out;
+}
+
+/** A query returning the assertion's failing-row count. */
+export function assertionCountSql(a: CompiledAssertion, dialect: Dialect): string {
+  const q = dialect === "duckdb" ? toDuckDbSql(a.query) : a.query;
+  return `SELECT COUNT(*) AS failing_rows FROM (${q}) AS assertion_rows`;
+}

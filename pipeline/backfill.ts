@@ -1,12 +1,13 @@
 /**
  * Backfill: replays archive objects of a date range through the same graph as streaming (batch
  * source), in arrival order (date, hour), with lateness judged against a watermark the replay
- * builds itself (the live watermarks stay untouched). Idempotent: stored keys are skipped before
+ * builds itself (the live watermarks stay untouched). Each group of objects is one warehouse
+ * transaction, judged against the replay watermark at the start of the group. Idempotent: stored keys are skipped before
  * anything is counted, so a re-run leaves every table as it was.
  */
 import type { InputStream } from "./transforms/types.js";
 import type { SourceChunk } from "./graph-fns.js";
-import { runLocal } from "./run-local.js";
+import { startLocal, type RunResult } from "./run-local.js";
 import type { Stream } from "../contracts/records.js";
 import type { BatchOptions, BatchStats } from "./transforms/batch.js";
 import type { WatermarkState } from "./transforms/event-time.js";
@@ -55,19 +56,22 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   const per = o.objectsPerRun ?? OBJECTS_PER_RUN;
   let done = 0;
   o.onProgress?.({ objectsDone: 0, objectsTotal: objects.length, stats });
+  const download = (group: typeof objects) =>
+    mapLimit(group, DOWNLOAD_CONCURRENCY, async (obj): Promise<SourceChunk> => ({ kind: "archive", id: obj.name, stream: obj.stream, object: obj.name, gzip: await o.reader.read(obj.name) }));
+  const account = (r: RunResult, objectsInGroup: number) => {
+    for (const k of Object.keys(stats) as (keyof BatchStats)[]) stats[k] += r.stats[k];
+    done += objectsInGroup;
+    o.onProgress?.({ objectsDone: done, objectsTotal: objects.length, stats });
+  };
+  // One group commits while the next is downloaded and prepared; commits stay in order.
+  let inflight: { committed: Promise<RunResult>; size: number } | null = null;
   for (let i = 0; i < objects.length; i += per) {
     const group = objects.slice(i, i + per);
-    const chunks: SourceChunk[] = await mapLimit(group, DOWNLOAD_CONCURRENCY, async (obj) => ({
-      kind: "archive" as const,
-      id: obj.name,
-      stream: obj.stream,
-      object: obj.name,
-      gzip: await o.reader.read(obj.name),
-    }));
-    const r = await runLocal(chunks, o.sink, { mode: "replay", replayWatermarks, ...(o.batch ? { batch: o.batch } : {}) });
-    for (const k of Object.keys(stats) as (keyof BatchStats)[]) stats[k] += r.stats[k];
-    done += group.length;
-    o.onProgress?.({ objectsDone: done, objectsTotal: objects.length, stats });
+    const chunks = await download(group);
+    const started = await startLocal(chunks, o.sink, { mode: "replay", replayWatermarks, oneCommitPerRun: true, ...(o.batch ? { batch: o.batch } : {}) });
+    if (inflight) account(await inflight.committed, inflight.size);
+    inflight = { committed: started.committed, size: group.length };
   }
+  if (inflight) account(await inflight.committed, inflight.size);
   return { objects: objects.length, stats };
 }

@@ -5,7 +5,7 @@
  */
 import type { PreparedChunk } from "./graph-fns.js";
 import { applyPrepared, type ProcessOptions } from "./process-batch.js";
-import type { BatchStats } from "./transforms/batch.js";
+import { mergePrepared, type BatchStats, type PreparedBatch } from "./transforms/batch.js";
 import type { WarehouseSink } from "./warehouse-sink.js";
 
 export class CommitQueue {
@@ -14,29 +14,45 @@ export class CommitQueue {
   readonly stats: BatchStats = { messages: 0, duplicates: 0, loaded: 0, late: 0, deadLettered: 0, cdcIgnored: 0 };
   committed = 0;
 
+  private held: PreparedBatch[] = [];
+
   constructor(
     private readonly sink: WarehouseSink,
     private readonly options: ProcessOptions,
     private readonly now: string,
+    /**
+     * Commit all chunks of a run as one batch (backfill: a group of archive objects per warehouse
+     * transaction, which amortizes the per-commit work) instead of one commit per chunk.
+     */
+    private readonly oneCommitPerRun = false,
   ) {}
 
   /** Called synchronously from the graph; returns the chunk id so the step has an output. */
   enqueue(p: PreparedChunk): string {
+    if (this.oneCommitPerRun) {
+      this.held.push(p.prepared);
+      return p.id;
+    }
+    this.apply(p.prepared);
+    return p.id;
+  }
+
+  private apply(prepared: PreparedBatch): void {
     this.tail = this.tail.then(async () => {
       if (this.failure) return;
       try {
-        const b = await applyPrepared(this.sink, p.prepared, this.options, this.now);
+        const b = await applyPrepared(this.sink, prepared, this.options, this.now);
         for (const k of Object.keys(this.stats) as (keyof BatchStats)[]) this.stats[k] += b.stats[k];
         this.committed++;
       } catch (e) {
         this.failure = e;
       }
     });
-    return p.id;
   }
 
   /** Resolves when every queued batch is committed; rejects with the first failure. */
   async drain(): Promise<void> {
+    if (this.held.length) this.apply(mergePrepared(this.held.splice(0)));
     await this.tail;
     if (this.failure) throw this.failure;
   }

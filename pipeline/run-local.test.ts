@@ -26,7 +26,7 @@ describe("the Beam graph on the direct runner", () => {
       sink,
       { mode: "live", now: () => NOW },
     );
-    expect(r.chunks).toBe(3);
+    expect(r.commits).toBe(3);
     expect(r.stats).toMatchObject({ messages: 61, loaded: 50, duplicates: 10, deadLettered: 1 });
     expect((await runReadOnly(sink.con, "SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM raw.events")).rows).toEqual([{ n: 50, d: 50 }]);
     expect((await runReadOnly(sink.con, "SELECT stage, stream FROM ops.dead_letters")).rows).toEqual([{ stage: "pipeline", stream: "events" }]);

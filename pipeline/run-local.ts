@@ -19,7 +19,8 @@ const { directRunner } = directRunnerModule as unknown as typeof import("apache-
 
 export interface RunResult {
   stats: BatchStats;
-  chunks: number;
+  /** Warehouse transactions the run committed. */
+  commits: number;
 }
 
 // The SDK logs every bundle at debug level ("Processing … for bundle_id"); one line per micro-batch is noise.
@@ -31,17 +32,32 @@ const quietDebug = <T>(fn: () => Promise<T>): Promise<T> => {
   });
 };
 
-export async function runLocal(chunks: SourceChunk[], sink: WarehouseSink, options: ProcessOptions): Promise<RunResult> {
+/**
+ * Runs the graph over the chunks and returns once the graph has run, with `committed` settling when
+ * the warehouse has committed what it queued: a backfill prepares the next objects meanwhile, so
+ * the JavaScript thread and DuckDB's threads work at the same time.
+ */
+export async function startLocal(
+  chunks: SourceChunk[],
+  sink: WarehouseSink,
+  options: ProcessOptions & { oneCommitPerRun?: boolean },
+): Promise<{ committed: Promise<RunResult> }> {
   const now = (options.now ?? (() => new Date().toISOString()))();
-  const queue = new CommitQueue(sink, options, now);
+  const queue = new CommitQueue(sink, options, now, options.oneCommitPerRun ?? false);
   const source = runtime.put(chunks, "source");
   const commitQueue = runtime.put(queue, "commit");
   try {
     await quietDebug(() => directRunner().run(createPipeline({ kind: "local", source, commitQueue, now })));
-    await queue.drain();
-    return { stats: queue.stats, chunks: queue.committed };
   } finally {
     runtime.drop(source);
     runtime.drop(commitQueue);
   }
+  const committed = queue.drain().then(() => ({ stats: queue.stats, commits: queue.committed }));
+  committed.catch(() => undefined); // observed by the caller; avoids an unhandled rejection in between
+  return { committed };
+}
+
+/** Graph run and commit; resolves only after the warehouse committed (then callers may ack). */
+export async function runLocal(chunks: SourceChunk[], sink: WarehouseSink, options: ProcessOptions & { oneCommitPerRun?: boolean }): Promise<RunResult> {
+  return (await startLocal(chunks, sink, options)).committed;
 }

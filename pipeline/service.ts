@@ -28,6 +28,8 @@ export const pipelineService = {
   async start(): Promise<void> {
     if (running) return;
     process.env.PUBSUB_EMULATOR_HOST ??= DEFAULT_PUBSUB_EMULATOR_HOST;
+    // Locally there is no Google metadata server; without this the auth library probes for one and warns.
+    process.env.METADATA_SERVER_DETECTION ??= "none";
     const sink = await DuckDbSink.open(warehousePath());
     try {
       await sink.init();

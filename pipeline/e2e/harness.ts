@@ -20,6 +20,7 @@ export interface Harness {
 export async function startHarness(name: string): Promise<Harness> {
   const emulator = await startEmulator();
   process.env.PUBSUB_EMULATOR_HOST = emulator.host;
+  process.env.METADATA_SERVER_DETECTION = "none";
   const pubsub = new PubSub({ projectId: PROJECT });
   await ensureSubscriptions(pubsub);
   const dir = join(process.cwd(), ".data/scratch/e2e");

@@ -124,6 +124,22 @@ function dateRange(records: { event_ts: string }[]): [string, string] | undefine
   return [eventDate(new Date(min).toISOString()), eventDate(new Date(max).toISOString())];
 }
 
+/** One batch out of several prepared ones (a backfill commits a group of archive objects at once). */
+export function mergePrepared(parts: PreparedBatch[]): PreparedBatch {
+  if (parts.length === 1) return parts[0]!;
+  const e = dedupWithinBatch(parts.flatMap((p) => p.events));
+  const w = dedupWithinBatch(parts.flatMap((p) => p.webhooks));
+  const c = dedupWithinBatch(parts.flatMap((p) => p.cdc));
+  return {
+    events: e.unique,
+    webhooks: w.unique,
+    cdc: c.unique,
+    deadLetters: parts.flatMap((p) => p.deadLetters),
+    duplicatesInBatch: parts.reduce((n, p) => n + p.duplicatesInBatch, 0) + e.duplicates + w.duplicates + c.duplicates,
+    messages: parts.reduce((n, p) => n + p.messages, 0),
+  };
+}
+
 export function lookupOf(p: PreparedBatch): Lookup {
   return {
     eventIds: p.events.map((r) => r.event_id),

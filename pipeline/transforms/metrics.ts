@@ -38,7 +38,10 @@ export function microsToDecimal(micros: number): string {
   return neg ? `-${s}` : s;
 }
 
+const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/;
+
 export const minuteOf = (iso: string) => {
+  if (UTC_ISO.test(iso)) return `${iso.slice(0, 16)}:00.000Z`;
   const ms = Date.parse(iso);
   return new Date(ms - (((ms % 60_000) + 60_000) % 60_000)).toISOString();
 };

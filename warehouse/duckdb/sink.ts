@@ -5,7 +5,7 @@
  * and the watermarks. Rows reach DuckDB as NDJSON files read by read_json with the contract's column
  * types: DuckDB's own parser is far faster than binding tens of columns per row from JavaScript.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
@@ -17,6 +17,13 @@ import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
 import type { WatermarkState } from "../../pipeline/transforms/event-time.js";
 import { columnNames, readJsonColumns, warehouseDdl } from "./ddl.js";
+import { sourceTextOf } from "../../pipeline/transforms/parse.js";
+
+const SHM_DIR = "/dev/shm";
+const STAGE_CHUNK_CHARS = 1 << 20;
+const EVENT_TIME_COLUMNS = ["event_date", "is_late", "lateness_ms", "loaded_at"] as const;
+/** Fewer, larger checkpoints: loads commit often and DuckDB's 16 MB default checkpoints every few batches. */
+const CHECKPOINT_THRESHOLD = "256MB";
 
 export const DEFAULT_WAREHOUSE_PATH = ".data/warehouse.duckdb";
 
@@ -37,9 +44,10 @@ export class DuckDbSink implements WarehouseSink {
     readonly instance: DuckDBInstance,
     readonly con: DuckDBConnection,
   ) {
-    const base = path === ":memory:" ? tmpdir() : dirname(path);
+    // Staged NDJSON is written and read once per commit: a RAM-backed directory keeps that off the disk.
+    const base = existsSync(SHM_DIR) ? SHM_DIR : path === ":memory:" ? tmpdir() : dirname(path);
     mkdirSync(base, { recursive: true });
-    this.stagingRoot = mkdtempSync(join(base, ".staging-"));
+    this.stagingRoot = mkdtempSync(join(base, "tideline-staging-"));
   }
 
   static async open(path = warehousePath()): Promise<DuckDbSink> {
@@ -69,15 +77,18 @@ export class DuckDbSink implements WarehouseSink {
   }
 
   async init(): Promise<void> {
+    await this.con.run(`SET checkpoint_threshold = '${CHECKPOINT_THRESHOLD}'`);
     await this.con.run(warehouseDdl());
   }
 
   async lookup(l: Lookup): Promise<StoredState> {
-    const stored = async (t: TableSpec, ids: string[]) => {
-      if (ids.length === 0) return new Set<string>();
+    // The event-date range lets DuckDB skip row groups by their min/max (rows arrive roughly in
+    // date order), so the lookup does not scan the whole table as it grows.
+    const stored = async (t: TableSpec, ids: string[], dates: [string, string] | undefined) => {
+      if (ids.length === 0 || !dates) return new Set<string>();
       const r = await this.con.runAndReadAll(
-        `SELECT event_id FROM ${tableId(t)} WHERE event_id IN (SELECT unnest(from_json(?::JSON, '["VARCHAR"]')))`,
-        [idList(ids)],
+        `SELECT event_id FROM ${tableId(t)} WHERE event_date BETWEEN ?::DATE AND ?::DATE AND event_id IN (SELECT unnest(from_json(?::JSON, '["VARCHAR"]')))`,
+        [dates[0], dates[1], idList(ids)],
       );
       return new Set(r.getRows().map((row) => String(row[0])));
     };
@@ -92,9 +103,9 @@ export class DuckDbSink implements WarehouseSink {
       for (const [id, position, deleted] of r.getRows()) cdcPositions.set(keyOf(table, String(id)), { position: String(position), deleted: Boolean(deleted) });
     }
     return {
-      events: await stored(rawEvents, l.eventIds),
-      webhooks: await stored(rawWebhooks, l.webhookIds),
-      cdc: await stored(rawCdcChanges, l.cdcIds),
+      events: await stored(rawEvents, l.eventIds, l.dates.events),
+      webhooks: await stored(rawWebhooks, l.webhookIds, l.dates.webhooks),
+      cdc: await stored(rawCdcChanges, l.cdcIds, l.dates.cdc),
       cdcPositions,
       watermarks: await this.watermarks(),
     };
@@ -107,11 +118,32 @@ export class DuckDbSink implements WarehouseSink {
     );
   }
 
-  private stage(rows: object[]): string {
+  private stage(rows: object[], extraColumns?: readonly string[]): string {
     const file = join(this.stagingRoot, `${++this.fileSeq}.ndjson`);
-    let text = "";
-    for (const r of rows) text += JSON.stringify(r) + "\n";
-    writeFileSync(file, text);
+    const fd = openSync(file, "w");
+    try {
+      // Written in pieces of about a megabyte: one string of the whole batch (and its UTF-8 copy)
+      // doubled the memory of a large commit and made the garbage collector the bottleneck.
+      let buf = "";
+      for (const r of rows) {
+        const source = extraColumns ? sourceTextOf(r) : undefined;
+        const end = source ? source.lastIndexOf("}") : -1;
+        if (source && end > 0) {
+          // The record's own message text plus the columns the pipeline added: serializing fifty-odd
+          // fields again per row was the largest cost of a commit.
+          buf += source.slice(0, end);
+          for (const c of extraColumns!) buf += `,"${c}":${JSON.stringify((r as Record<string, unknown>)[c])}`;
+          buf += "}\n";
+        } else buf += JSON.stringify(r) + "\n";
+        if (buf.length >= STAGE_CHUNK_CHARS) {
+          writeSync(fd, buf);
+          buf = "";
+        }
+      }
+      if (buf) writeSync(fd, buf);
+    } finally {
+      closeSync(fd);
+    }
     return file;
   }
 
@@ -119,9 +151,9 @@ export class DuckDbSink implements WarehouseSink {
     return `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${readJsonColumns(t)})`;
   }
 
-  private async insert(t: TableSpec, rows: object[], conflict: string) {
+  private async insert(t: TableSpec, rows: object[], conflict: string, extraColumns?: readonly string[]) {
     if (rows.length === 0) return;
-    const file = this.stage(rows);
+    const file = this.stage(rows, extraColumns);
     await this.con.run(`INSERT INTO ${tableId(t)} BY NAME SELECT * FROM ${this.readJson(file, t)} ON CONFLICT ${conflict}`);
   }
 
@@ -129,7 +161,7 @@ export class DuckDbSink implements WarehouseSink {
     const now = b.loadedAt;
     await this.con.run("BEGIN TRANSACTION");
     try {
-      await this.insert(rawEvents, b.events, "DO NOTHING");
+      await this.insert(rawEvents, b.events, "DO NOTHING", EVENT_TIME_COLUMNS);
       await this.insert(rawWebhooks, b.webhooks, "DO NOTHING");
       await this.insert(rawCdcChanges, b.cdcChanges, "DO NOTHING");
       for (const t of b.coreTruncates) {

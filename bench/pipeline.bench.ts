@@ -1,0 +1,175 @@
+/**
+ * `npm run bench:pipeline`: the pipeline's batch throughput on N archived events (default 1,000,000,
+ * BENCH_EVENTS to change) — gzip NDJSON objects laid out as the edge archives them, replayed through
+ * the Beam graph (direct runner) into a fresh DuckDB file — next to DuckDB's own read_json load of
+ * the same files in the same run (target: ≥ 0.3× of it). Then streaming freshness on the Pub/Sub
+ * emulator: publish → row committed in raw.events, p50/p95. Peak RSS of this process at the end.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { gzipSync } from "node:zlib";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { PubSub } from "@google-cloud/pubsub";
+import { rawEvents } from "../contracts/tables.js";
+import { runBackfill } from "../pipeline/backfill.js";
+import type { ArchiveReader } from "../pipeline/sources/archive.js";
+import { ensureSubscriptions, PubSubSource } from "../pipeline/sources/pubsub.js";
+import { StreamingPipeline } from "../pipeline/streaming.js";
+import { eventRecord } from "../pipeline/testing/records.js";
+import { startEmulator } from "../pipeline/testing/pubsub-emulator.js";
+import { DuckDbSink } from "../warehouse/duckdb/sink.js";
+import { readJsonColumns } from "../warehouse/duckdb/ddl.js";
+import { runReadOnly } from "../warehouse/duckdb/query.js";
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const PER_OBJECT = 5000;
+const FRESHNESS_EVENTS = Number(process.env.BENCH_FRESHNESS_EVENTS ?? 2000);
+const FRESHNESS_RATE_PER_S = 500;
+const ROOT = join(process.cwd(), ".data/scratch/bench-pipeline");
+const ARCHIVE = join(ROOT, "archive");
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+/** The archive layout on local disk, read through the same port as the GCS reader. */
+class DirArchive implements ArchiveReader {
+  constructor(private readonly dir: string) {}
+  async list(prefix: string) {
+    const base = join(this.dir, prefix);
+    let names: string[] = [];
+    try {
+      names = readdirSync(base, { recursive: true }) as string[];
+    } catch {
+      return [];
+    }
+    return names
+      .map((n) => join(base, n))
+      .filter((p) => p.endsWith(".ndjson.gz"))
+      .map((p) => ({ name: relative(this.dir, p), size: statSync(p).size }));
+  }
+  async read(name: string) {
+    return readFileSync(join(this.dir, name));
+  }
+}
+
+function generateArchive(): { bytes: number; objects: number } {
+  rmSync(ARCHIVE, { recursive: true, force: true });
+  const start = Date.parse("2026-11-20T00:00:00.000Z");
+  const spacing = (3 * 86_400_000) / EVENTS; // three days of traffic
+  let bytes = 0;
+  let objects = 0;
+  for (let i = 0; i < EVENTS; i += PER_OBJECT) {
+    const lines: string[] = [];
+    for (let j = i; j < Math.min(i + PER_OBJECT, EVENTS); j++) lines.push(JSON.stringify(eventRecord(j, new Date(start + j * spacing).toISOString())));
+    const t = new Date(start + i * spacing).toISOString();
+    const dir = join(ARCHIVE, `raw/events/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}`);
+    mkdirSync(dir, { recursive: true });
+    const gz = gzipSync(lines.join("\n") + "\n", { level: 6 });
+    writeFileSync(join(dir, `b${String(objects).padStart(6, "0")}.ndjson.gz`), gz);
+    bytes += gz.length;
+    objects++;
+  }
+  return { bytes, objects };
+}
+
+async function duckdbBaseline(): Promise<number> {
+  const path = join(ROOT, "baseline.duckdb");
+  rmSync(path, { force: true });
+  const db = await DuckDBInstance.create(path);
+  const con = await db.connect();
+  const t0 = performance.now();
+  await con.run(
+    `CREATE TABLE events AS SELECT * FROM read_json('${join(ARCHIVE, "raw/events/**/*.ndjson.gz")}', format = 'newline_delimited', compression = 'gzip', columns = ${readJsonColumns({ ...rawEvents, schema: rawEvents.schema.pick(Object.fromEntries(Object.keys(rawEvents.schema.shape).filter((k) => !["event_date", "is_late", "lateness_ms", "loaded_at"].includes(k)).map((k) => [k, true]))) } as never)})`,
+  );
+  const ms = performance.now() - t0;
+  const n = Number((await con.runAndReadAll("SELECT count(*) FROM events")).getRows()[0]![0]);
+  if (n !== EVENTS) throw new Error(`baseline loaded ${n} rows, expected ${EVENTS}`);
+  con.closeSync();
+  db.closeSync();
+  rmSync(path, { force: true });
+  return ms;
+}
+
+async function pipelineBatch(): Promise<{ ms: number; loaded: number }> {
+  const path = join(ROOT, "pipeline.duckdb");
+  rmSync(path, { force: true });
+  const sink = await DuckDbSink.open(path);
+  await sink.init();
+  const t0 = performance.now();
+  const r = await runBackfill({ from: "2026-11-20", to: "2026-11-23", reader: new DirArchive(ARCHIVE), sink });
+  const ms = performance.now() - t0;
+  const n = (await runReadOnly(sink.con, "SELECT count(*) AS n FROM raw.events")).rows[0]!.n;
+  if (n !== EVENTS || r.stats.loaded !== EVENTS) throw new Error(`pipeline loaded ${n} rows (${r.stats.loaded} reported), expected ${EVENTS}`);
+  await sink.close();
+  rmSync(path, { force: true });
+  return { ms, loaded: r.stats.loaded };
+}
+
+async function freshness(): Promise<{ p50: number; p95: number; n: number }> {
+  const emulator = await startEmulator();
+  process.env.PUBSUB_EMULATOR_HOST = emulator.host;
+  process.env.METADATA_SERVER_DETECTION = "none";
+  const path = join(ROOT, "freshness.duckdb");
+  rmSync(path, { force: true });
+  const pubsub = new PubSub({ projectId: "tideline-local" });
+  const sink = await DuckDbSink.open(path);
+  try {
+    await ensureSubscriptions(pubsub);
+    await sink.init();
+    const source = new PubSubSource(new PubSub({ projectId: "tideline-local" }));
+    const pipeline = new StreamingPipeline({ sink, source });
+    pipeline.start();
+    const topic = pubsub.topic("events", { batching: { maxMessages: 100, maxMilliseconds: 5 } });
+    const published = new Map<string, number>();
+    const t0 = Date.now();
+    for (let i = 0; i < FRESHNESS_EVENTS; i++) {
+      // Paced like live traffic; the clock starts when the record leaves the publisher (edge side).
+      const due = t0 + (i * 1000) / FRESHNESS_RATE_PER_S;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      const now = new Date().toISOString();
+      const r = eventRecord(2_000_000 + i, now, { received_at: now });
+      published.set(r.event_id, Date.now());
+      void topic.publishMessage({ data: Buffer.from(JSON.stringify(r)), attributes: { stream: "events", source: "web", event_id: r.event_id, event_ts: now } });
+    }
+    await topic.flush();
+    const deadline = Date.now() + 60_000;
+    while (pipeline.status.totals.loaded < FRESHNESS_EVENTS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await pipeline.stop();
+    const rows = (await runReadOnly(sink.con, "SELECT quantile_cont(epoch_ms(loaded_at) - epoch_ms(received_at), [0.5, 0.95]) AS q, count(*) AS n FROM raw.events")).rows[0]!;
+    const [p50, p95] = rows.q as number[];
+    return { p50: p50!, p95: p95!, n: rows.n as number };
+  } finally {
+    await sink.close();
+    await pubsub.close();
+    await emulator.stop();
+    rmSync(path, { force: true });
+  }
+}
+
+async function main() {
+  mkdirSync(ROOT, { recursive: true });
+  console.log(`bench:pipeline — ${EVENTS.toLocaleString("en")} archived events, ${PER_OBJECT} per object`);
+  const g0 = performance.now();
+  const a = generateArchive();
+  console.log(`  archive: ${a.objects} objects, ${mb(a.bytes)} gzip (generated in ${((performance.now() - g0) / 1000).toFixed(1)} s, not measured)`);
+
+  const baselineMs = await duckdbBaseline();
+  const baselineRate = EVENTS / (baselineMs / 1000);
+  console.log(`  DuckDB read_json load:     ${(baselineMs / 1000).toFixed(2)} s  ${Math.round(baselineRate).toLocaleString("en")} events/s`);
+
+  const p = await pipelineBatch();
+  const rate = p.loaded / (p.ms / 1000);
+  console.log(`  pipeline batch (backfill): ${(p.ms / 1000).toFixed(2)} s  ${Math.round(rate).toLocaleString("en")} events/s  = ${(rate / baselineRate).toFixed(2)}× DuckDB (target ≥ 0.3×)`);
+
+  const f = await freshness();
+  console.log(`  streaming freshness (Pub/Sub publish → row committed), ${f.n} events at ${FRESHNESS_RATE_PER_S}/s: p50 ${Math.round(f.p50)} ms, p95 ${Math.round(f.p95)} ms`);
+  clearInterval(sampler);
+  console.log(`  peak RSS: ${mb(Math.max(peakRss, process.resourceUsage().maxRSS * 1024))}`);
+  rmSync(ROOT, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

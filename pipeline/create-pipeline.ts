@@ -72,7 +72,9 @@ function localGraph(o: LocalGraphOptions) {
 function dataflowGraph(o: DataflowGraphOptions) {
   const fns = graphFns;
   return async (root: Root): Promise<PCollection<unknown>> => {
-    const io = (await import("apache-beam/io")).default as unknown as typeof import("apache-beam/io");
+    // Loaded only for Dataflow: it pulls in the SDK's own Pub/Sub client.
+    const imported = (await import("apache-beam/io")) as unknown as { default?: typeof import("apache-beam/io") } & typeof import("apache-beam/io");
+    const io = imported.default ?? imported;
     let last: PCollection<unknown> | undefined;
     for (const [stream, subscription] of Object.entries(o.subscriptions)) {
       const table = o.tables[stream];

@@ -32,9 +32,14 @@ export function plan(graph: CompiledGraph): Action[] {
     for (const d of [...a.deps].sort()) visit(d, [...path, name]);
     state.set(name, "done");
     order.push(a);
+    // Assertions right after their model, so a failure names the model before anything reads it.
+    if (a.kind === "table") for (const child of children.get(name) ?? []) if (!state.has(child)) visit(child, [...path, name]);
   };
+  const children = new Map<string, string[]>();
+  for (const a of actions.values()) {
+    if (a.kind === "assertion" && a.parent) children.set(a.parent, [...(children.get(a.parent) ?? []), a.name].sort());
+  }
   for (const name of [...actions.keys()].sort()) visit(name, []);
-  // Assertions right after their model, so a failure names the model before anything reads it.
   return order;
 }
 
@@ -52,9 +57,13 @@ export function select(actions: Action[], selector: string | undefined): Action[
   return out;
 }
 
-/** Backtick-quoted `project.dataset.table` (Dataform's BigQuery references) to DuckDB's schema.table. */
+/**
+ * Dataform's generated BigQuery-isms to DuckDB: backtick-quoted `project.dataset.table` references
+ * to schema.table, and backslash-escaped quotes (in assertion row-condition labels) to doubled ones.
+ */
 export function toDuckDbSql(sql: string): string {
-  return sql.replace(/`([^`.]+)\.([^`.]+)\.([^`.]+)`/g, '"$2"."$3"').replace(/`([^`.]+)\.([^`.]+)`/g, '"$1"."$2"');
+  return sql
+    .replace(/\\'/g, "''").replace(/`([^`.]+)\.([^`.]+)\.([^`.]+)`/g, '"$2"."$3"').replace(/`([^`.]+)\.([^`.]+)`/g, '"$1"."$2"');
 }
 
 export function quoteTarget(t: Target, dialect: Dialect, defaultDatabase?: string): string {
@@ -72,7 +81,9 @@ export type BuildMode = "create" | "incremental";
 export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildMode, rebuildTable: string): string[] {
   const target = quoteTarget(t.target, dialect);
   const conv = (s: string) => (dialect === "duckdb" ? toDuckDbSql(s) : s);
-  const out = [dialect === "bigquery" ? `CREATE SCHEMA IF NOT EXISTS \`${t.target.database}.${t.target.schema}\`` : `CREATE SCHEMA IF NOT EXISTS "${t.target.schema}"`];
+  // BigQuery datasets (staging, marts, features, assertions, ops) are created by infra/ Terraform with
+  // their location and access; locally the schema is created here.
+  const out = dialect === "bigquery" ? [] : [`CREATE SCHEMA IF NOT EXISTS "${t.target.schema}"`];
   out.push(...(t.preOps ?? []).map(conv));
   if (mode === "incremental" && t.type === "incremental") {
     const col = t.bigquery?.partitionBy;

@@ -66,7 +66,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
   const actions = select(plan(graph), opts.select);
   const ts = dialect === "bigquery" ? "TIMESTAMP" : "TIMESTAMPTZ";
 
-  await exec.run(dialect === "bigquery" ? `CREATE SCHEMA IF NOT EXISTS \`${db}.ops\`` : "CREATE SCHEMA IF NOT EXISTS ops");
+  if (dialect === "duckdb") await exec.run("CREATE SCHEMA IF NOT EXISTS ops");
   await exec.run(
     `CREATE TABLE IF NOT EXISTS ${runs} (run_id ${dialect === "bigquery" ? "STRING" : "VARCHAR"}, started_at ${ts}, finished_at ${ts}, full_refresh ${dialect === "bigquery" ? "BOOL" : "BOOLEAN"}, loaded_through ${ts}, status ${dialect === "bigquery" ? "STRING" : "VARCHAR"})`,
   );

@@ -1,0 +1,280 @@
+/**
+ * Model tests on hand-built warehouses whose answers are worked out below: sessions, funnel, daily
+ * KPIs, attribution and RFM features; a leakage test; incremental equals full refresh after late
+ * data; assertion failures name the model; every BigQuery statement parses as BigQuery SQL.
+ */
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import pkg from "node-sql-parser";
+import { compileProject, type CompiledGraph } from "./compile.js";
+import { bigQueryExecutor } from "./executor.js";
+import { plan } from "./graph.js";
+import { ModelRunError, runModels } from "./run.js";
+import { createTestWarehouse, insertCustomers, insertEvents, insertOrderItems, insertOrders, insertProducts, type EventInput, type TestWarehouse } from "./testing/fixtures.js";
+
+let duck: CompiledGraph;
+let bq: CompiledGraph;
+let w: TestWarehouse | undefined;
+
+beforeAll(async () => {
+  [duck, bq] = await Promise.all([compileProject("duckdb"), compileProject("bigquery")]);
+});
+
+afterEach(async () => {
+  await w?.close();
+  w = undefined;
+});
+
+const T0 = "2026-01-01T00:00:00Z";
+
+/** The shared story (times UTC; Monday 2026-03-02 and Tuesday 03-03). */
+const EVENTS: EventInput[] = [
+  // Visitor a1 = customer c1. S1 from a paid campaign: the whole funnel, 09:00–09:50, gaps under 30 min.
+  { id: "a1", ts: "2026-03-02T09:00:00Z", visitor: "a1", user: "c1", type: "page", page_path: "/spring", campaign_source: "google", campaign_medium: "cpc", campaign_name: "spring" },
+  { id: "a2", ts: "2026-03-02T09:10:00Z", visitor: "a1", user: "c1", event: "Product Viewed", properties: { product_id: "p1" } },
+  { id: "a3", ts: "2026-03-02T09:20:00Z", visitor: "a1", user: "c1", event: "Product Added", properties: { product_id: "p1", quantity: 1 } },
+  { id: "a4", ts: "2026-03-02T09:45:00Z", visitor: "a1", user: "c1", event: "Checkout Started", properties: { order_id: "o1", revenue: 100 } },
+  { id: "a5", ts: "2026-03-02T09:50:00Z", visitor: "a1", user: "c1", event: "Order Completed", properties: { order_id: "o1", revenue: 100 } },
+  // 40 minutes later: S2, from organic search.
+  { id: "a6", ts: "2026-03-02T10:30:00Z", visitor: "a1", user: "c1", type: "page", referrer_medium: "search", referrer_source: "google", referrer_host: "www.google.com" },
+  // Anonymous b1: S3 starts 23:50 from social and crosses midnight; S4 after a 50-minute gap.
+  { id: "b1", ts: "2026-03-02T23:50:00Z", visitor: "b1", type: "page", referrer_medium: "social", referrer_source: "facebook" },
+  { id: "b2", ts: "2026-03-03T00:10:00Z", visitor: "b1", event: "Product Viewed", properties: { product_id: "p2" } },
+  { id: "b3", ts: "2026-03-03T01:00:00Z", visitor: "b1", event: "Product Viewed", properties: { product_id: "p2" } },
+  // A bot and a visitor who withheld consent: never in any model.
+  { id: "x1", ts: "2026-03-02T12:00:00Z", visitor: "bot", type: "page", is_bot: true },
+  { id: "x2", ts: "2026-03-02T13:00:00Z", visitor: "nc", event: "Product Viewed", consent: false, properties: { product_id: "p1" } },
+  // Customer c2: S5 from an email campaign, adds to cart, never completes the order on site.
+  { id: "c1", ts: "2026-03-03T15:00:00Z", visitor: "c2a", user: "c2", type: "page", campaign_source: "newsletter", campaign_medium: "email", campaign_name: "march" },
+  { id: "c2", ts: "2026-03-03T15:05:00Z", visitor: "c2a", user: "c2", event: "Product Viewed", properties: { product_id: "p1" } },
+  { id: "c3", ts: "2026-03-03T15:06:00Z", visitor: "c2a", user: "c2", event: "Product Added", properties: { product_id: "p1" } },
+];
+
+async function story(): Promise<TestWarehouse> {
+  const wh = await createTestWarehouse();
+  await insertEvents(wh.exec, EVENTS, T0);
+  await insertCustomers(wh.exec, [
+    { id: "c1", created_at: "2026-03-01T08:00:00Z" },
+    { id: "c2", created_at: "2026-03-01T09:00:00Z" },
+  ]);
+  await insertProducts(wh.exec, [{ id: "p1", price: 50 }, { id: "p2", price: 30 }]);
+  await insertOrders(wh.exec, [
+    { id: "o1", customer: "c1", total: 100, created_at: "2026-03-02T09:50:00Z" },
+    { id: "o2", customer: "c2", total: 40, created_at: "2026-03-03T16:00:00Z" },
+    { id: "o3", customer: "c1", total: 30, created_at: "2026-03-03T10:00:00Z", status: "cancelled" },
+    { id: "o4", customer: "c1", total: 60, created_at: "2026-03-03T11:00:00Z" },
+  ]);
+  await insertOrderItems(wh.exec, [
+    { id: "i1", order: "o1", product: "p1", quantity: 2, unit_price: 50 },
+    { id: "i2", order: "o2", product: "p2", quantity: 1, unit_price: 40 },
+    { id: "i4", order: "o4", product: "p2", quantity: 2, unit_price: 30 },
+  ]);
+  return wh;
+}
+
+const n = (v: unknown) => (v === null ? null : Number(v));
+
+describe("Dataform project", () => {
+  it("compiles offline for both dialects with the models, declarations and assertions", () => {
+    for (const g of [duck, bq]) {
+      expect(g.dataformCoreVersion).toBe("3.0.62");
+      const names = (g.tables ?? []).map((t) => `${t.target.schema}.${t.target.name}`);
+      expect(names).toEqual(expect.arrayContaining(["staging.stg_events", "marts.sessions", "marts.daily_kpis", "marts.funnel_daily", "features.customer_features_daily", "features.customer_labels_daily", "marts.customer_360"]));
+      expect((g.assertions ?? []).length).toBeGreaterThan(30);
+    }
+    const sessions = duck.tables!.find((t) => t.target.name === "sessions")!;
+    expect(sessions.type).toBe("incremental");
+    expect(sessions.query).toContain("date_diff('second'");
+    expect(bq.tables!.find((t) => t.target.name === "sessions")!.query).toContain("TIMESTAMP_DIFF(");
+  });
+});
+
+describe("models on DuckDB", () => {
+  it("sessionizes on 30 minutes of inactivity with first-touch campaign and referrer, dropping bots and withheld consent", async () => {
+    w = await story();
+    await runModels(w.exec, { graph: duck });
+    const s = await w.rows(
+      "SELECT visitor_id, user_id, session_date::VARCHAR AS d, events, pageviews, duration_seconds, channel, campaign_name, referrer_source, has_product_viewed AS v, has_product_added AS a, has_checkout_started AS c, has_order_completed AS o, order_revenue FROM marts.sessions ORDER BY session_start",
+    );
+    expect(s.map((r) => [r.visitor_id, r.user_id, r.d, n(r.events), n(r.pageviews), n(r.duration_seconds), r.channel, r.campaign_name, r.referrer_source, r.v, r.a, r.c, r.o, n(r.order_revenue)])).toEqual([
+      ["a1", "c1", "2026-03-02", 5, 1, 3000, "paid", "spring", null, true, true, true, true, 100],
+      ["a1", "c1", "2026-03-02", 1, 1, 0, "organic_search", null, "google", false, false, false, false, 0],
+      ["b1", null, "2026-03-02", 2, 1, 1200, "social", null, "facebook", true, false, false, false, 0],
+      ["b1", null, "2026-03-03", 1, 0, 0, "direct", null, null, true, false, false, false, 0],
+      ["c2a", "c2", "2026-03-03", 3, 1, 360, "email", "march", null, true, true, false, false, 0],
+    ]);
+    expect(await w.rows("SELECT count(*)::INT AS n FROM staging.stg_events WHERE visitor_id IN ('bot', 'nc')")).toEqual([{ n: 0 }]);
+  });
+
+  it("daily KPIs and the funnel by day", async () => {
+    w = await story();
+    await runModels(w.exec, { graph: duck });
+    // 03-02: S1, S2 (c1), S3 (b1) → 3 sessions, 2 people; o1 (100). 03-03: S4 (b1), S5 (c2); o2 40 + o4 60, o3 cancelled.
+    expect(await w.rows("SELECT kpi_date::VARCHAR AS kpi_date, sessions::INT AS sessions, users::INT AS users, orders::INT AS orders, revenue::DOUBLE AS revenue, round(conversion_rate, 4) AS conversion_rate FROM marts.daily_kpis ORDER BY 1")).toEqual([
+      { kpi_date: "2026-03-02", sessions: 3, users: 2, orders: 1, revenue: 100, conversion_rate: 0.3333 },
+      { kpi_date: "2026-03-03", sessions: 2, users: 2, orders: 2, revenue: 100, conversion_rate: 1 },
+    ]);
+    // S3 views p2 after midnight but belongs to 03-02, where it started.
+    expect(await w.rows("SELECT funnel_date::VARCHAR AS d, sessions::INT AS s, product_viewed::INT AS v, product_added::INT AS a, checkout_started::INT AS c, order_completed::INT AS o, view_to_add_rate AS r FROM marts.funnel_daily ORDER BY 1")).toEqual([
+      { d: "2026-03-02", s: 3, v: 2, a: 1, c: 1, o: 1, r: 0.5 },
+      { d: "2026-03-03", s: 2, v: 2, a: 1, c: 0, o: 0, r: 0.5 },
+    ]);
+  });
+
+  it("first- and last-touch attribution", async () => {
+    w = await story();
+    await runModels(w.exec, { graph: duck });
+    // o1: only S1 before it. o4 (03-03 11:00): S1 (paid) first, S2 (organic search) last. o2: S5 (email).
+    expect(await w.rows("SELECT order_id, first_touch_channel AS ft, last_touch_channel AS lt, first_touch_campaign AS fc FROM marts.order_attribution ORDER BY 1")).toEqual([
+      { order_id: "o1", ft: "paid", lt: "paid", fc: "spring" },
+      { order_id: "o2", ft: "email", lt: "email", fc: "march" },
+      { order_id: "o4", ft: "paid", lt: "organic_search", fc: "spring" },
+    ]);
+    expect(
+      await w.rows("SELECT channel, sessions::INT AS s, first_touch_orders::INT AS fo, first_touch_revenue::DOUBLE AS fr, last_touch_orders::INT AS lo, last_touch_revenue::DOUBLE AS lr FROM marts.channel_attribution_daily WHERE attribution_date = DATE '2026-03-03' ORDER BY 1"),
+    ).toEqual([
+      { channel: "direct", s: 1, fo: 0, fr: 0, lo: 0, lr: 0 },
+      { channel: "email", s: 1, fo: 1, fr: 40, lo: 1, lr: 40 },
+      { channel: "organic_search", s: 0, fo: 0, fr: 0, lo: 1, lr: 60 },
+      { channel: "paid", s: 0, fo: 1, fr: 60, lo: 0, lr: 0 },
+    ]);
+  });
+
+  it("RFM, session and cart features from data strictly before feature_date, and labels from after", async () => {
+    w = await story();
+    await runModels(w.exec, { graph: duck });
+    const f = await w.rows(
+      "SELECT customer_id, feature_date::VARCHAR AS d, orders_7d::INT AS o7, orders_90d::INT AS o90, revenue_7d::DOUBLE AS r7, days_since_last_order::INT AS dslo, sessions_7d::INT AS s7, cart_days_30d::INT AS cd, abandoned_cart_days_30d::INT AS ab, cart_abandonment_rate_30d AS car FROM features.customer_features_daily ORDER BY 1, 2",
+    );
+    expect(f).toEqual([
+      // c1 on 03-03 sees only 03-02: o1, S1+S2, a cart day that ended in an order.
+      { customer_id: "c1", d: "2026-03-03", o7: 1, o90: 1, r7: 100, dslo: 1, s7: 2, cd: 1, ab: 0, car: 0 },
+      // on 03-04 also o4 (o3 was cancelled).
+      { customer_id: "c1", d: "2026-03-04", o7: 2, o90: 2, r7: 160, dslo: 1, s7: 2, cd: 1, ab: 0, car: 0 },
+      { customer_id: "c2", d: "2026-03-03", o7: 0, o90: 0, r7: 0, dslo: null, s7: 0, cd: 0, ab: 0, car: null },
+      // o2 came from the shop database, not the site: the 03-03 cart day counts as abandoned.
+      { customer_id: "c2", d: "2026-03-04", o7: 1, o90: 1, r7: 40, dslo: 1, s7: 1, cd: 1, ab: 1, car: 1 },
+    ]);
+    expect(await w.rows("SELECT customer_id, feature_date::VARCHAR AS d, purchased_next_30d AS p, orders_next_30d::INT AS o, label_complete AS c FROM features.customer_labels_daily ORDER BY 1, 2")).toEqual([
+      { customer_id: "c1", d: "2026-03-03", p: true, o: 1, c: false },
+      { customer_id: "c1", d: "2026-03-04", p: false, o: 0, c: false },
+      { customer_id: "c2", d: "2026-03-03", p: true, o: 1, c: false },
+      { customer_id: "c2", d: "2026-03-04", p: false, o: 0, c: false },
+    ]);
+  });
+
+  it("leakage: events and orders planted on or after feature_date never change that date's features", async () => {
+    w = await story();
+    await runModels(w.exec, { graph: duck });
+    const snapshot = () => w!.rows("SELECT * FROM features.customer_features_daily WHERE feature_date <= DATE '2026-03-04' ORDER BY customer_id, feature_date");
+    const before = await snapshot();
+    await insertEvents(
+      w.exec,
+      [
+        { id: "l1", ts: "2026-03-04T00:00:00Z", visitor: "a1", user: "c1", event: "Order Completed", properties: { order_id: "o9", revenue: 999 } },
+        { id: "l2", ts: "2026-03-04T00:00:01Z", visitor: "c2a", user: "c2", event: "Product Added", properties: { product_id: "p1" } },
+        { id: "l3", ts: "2026-03-05T10:00:00Z", visitor: "zz", user: "c2", type: "page", campaign_source: "x", campaign_medium: "cpc" },
+      ],
+      "2026-01-02T00:00:00Z",
+    );
+    await insertOrders(w.exec, [{ id: "o9", customer: "c1", total: 999, created_at: "2026-03-04T00:00:00Z" }, { id: "o10", customer: "c2", total: 5, created_at: "2026-03-06T00:00:00Z" }], "2026-01-02T00:00:00Z");
+    await runModels(w.exec, { graph: duck, fullRefresh: true });
+    expect(await snapshot()).toEqual(before);
+    // The planted data does reach later feature dates, so the test would notice if it were ignored.
+    expect(await w.rows("SELECT orders_7d::INT AS o FROM features.customer_features_daily WHERE customer_id = 'c1' AND feature_date = DATE '2026-03-05'")).toEqual([{ o: 3 }]);
+  });
+
+  it("after late data, an incremental run equals a full refresh", async () => {
+    w = await story();
+    const first = await runModels(w.exec, { graph: duck });
+    expect(first.fullRefresh).toBe(true);
+    // Late: b1 at 23:35 on 03-02 moves S3's start; c2 browses on 03-05; a new order o5 and a cancellation of o4.
+    const late = "2026-01-02T00:00:00Z";
+    await insertEvents(
+      w.exec,
+      [
+        { id: "late1", ts: "2026-03-02T23:35:00Z", visitor: "b1", type: "page", referrer_medium: "search", is_late: true },
+        { id: "late2", ts: "2026-03-05T08:00:00Z", visitor: "c2a", user: "c2", event: "Product Added", properties: { product_id: "p2" } },
+      ],
+      late,
+    );
+    await insertOrders(w.exec, [{ id: "o5", customer: "c2", total: 25, created_at: "2026-03-05T09:00:00Z" }], late);
+    await w.exec.run(`UPDATE core.orders SET status = 'cancelled', _updated_at = '${late}' WHERE id = 'o4'`);
+    const inc = await runModels(w.exec, { graph: duck });
+    expect(inc.fullRefresh).toBe(false);
+    expect(inc.rebuildDates).toEqual(["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]);
+    expect(inc.results.find((r) => r.name === "marts.sessions")?.mode).toBe("incremental");
+    const models = (duck.tables ?? []).map((t) => `${t.target.schema}.${t.target.name}`);
+    const dump = async () => Object.fromEntries(await Promise.all(models.map(async (m) => [m, await w!.rows(`SELECT * FROM ${m} ORDER BY ALL`)] as const)));
+    const incremental = await dump();
+    await runModels(w.exec, { graph: duck, fullRefresh: true });
+    const full = await dump();
+    expect(incremental).toEqual(full);
+    expect((full["marts.sessions"] as { session_start: string; visitor_id: string }[]).filter((s) => s.visitor_id === "b1").length).toBe(2);
+    // Nothing new: the next run rebuilds nothing.
+    const idle = await runModels(w.exec, { graph: duck });
+    expect(idle.rebuildDates).toEqual([]);
+    expect(idle.results.find((r) => r.name === "marts.sessions")?.mode).toBe("skipped");
+  });
+
+  it("fails naming the model and the assertion", async () => {
+    w = await story();
+    await insertOrders(w.exec, [{ id: "bad", customer: "c1", total: -5, created_at: "2026-03-02T12:00:00Z" }]);
+    const err = await runModels(w.exec, { graph: duck }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelRunError);
+    expect((err as ModelRunError).model).toBe("staging.stg_orders");
+    expect((err as ModelRunError).assertion).toBe("assertions.staging_stg_orders_assertions_rowConditions");
+    expect((err as Error).message).toMatch(/assertion .*rowConditions failed on model staging.stg_orders: 1 row/);
+  });
+
+  it("--select runs only the chosen models and their assertions", async () => {
+    w = await story();
+    const r = await runModels(w.exec, { graph: duck, select: "staging" });
+    expect(new Set(r.results.filter((x) => x.kind !== "assertion").map((x) => x.name.split(".")[0]))).toEqual(new Set(["staging"]));
+    await expect(runModels(w.exec, { graph: duck, select: "nope" })).rejects.toThrow(/matches no model/);
+  });
+
+  it("describes every model and every column it outputs", async () => {
+    w = await story();
+    await runModels(w.exec, { graph: duck });
+    for (const t of duck.tables ?? []) {
+      expect(t.actionDescriptor?.description, `${t.target.name} description`).toBeTruthy();
+      const described = (t.actionDescriptor?.columns ?? []).filter((c) => c.description).map((c) => c.path.join("."));
+      const actual = (await w.rows<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = '${t.target.schema}' AND table_name = '${t.target.name}' ORDER BY ordinal_position`)).map((c) => c.column_name);
+      expect(described.sort(), `${t.target.schema}.${t.target.name} columns`).toEqual(actual.sort());
+    }
+  });
+});
+
+describe("BigQuery", () => {
+  it("every statement of a full and an incremental run parses as BigQuery SQL and targets the project's datasets", async () => {
+    const issued: string[] = [];
+    let runs = 0;
+    const client = {
+      async query({ query }: { query: string }): Promise<[Record<string, unknown>[]]> {
+        issued.push(query);
+        if (query.includes("AS loaded_through")) return [[{ loaded_through: "2026-01-02 00:00:00+00" }]];
+        if (query.includes("AS t FROM `tideline-local.ops.model_runs`")) return [[{ t: runs++ === 0 ? null : "2026-01-01 00:00:00+00" }]];
+        if (query.startsWith("SELECT DISTINCT CAST(d AS STRING)")) return [[{ d: "2026-03-02" }]];
+        if (query.includes("INFORMATION_SCHEMA.TABLES")) return [[...(bq.tables ?? []).map((t) => ({ t: `${t.target.schema}.${t.target.name}` }))]];
+        return [[{ n: 0, failing_rows: 0 }]];
+      },
+    };
+    const exec = bigQueryExecutor(client);
+    await runModels(exec, { graph: bq });
+    await runModels(exec, { graph: bq });
+    const parser = new pkg.Parser();
+    const failures: string[] = [];
+    for (const sql of issued) {
+      try {
+        parser.astify(sql, { database: "bigquery" });
+      } catch (e) {
+        failures.push(`${sql.slice(0, 200)}\n  → ${(e as Error).message.slice(0, 200)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(issued.filter((s) => s.startsWith("CREATE OR REPLACE TABLE `tideline-local.marts.sessions` PARTITION BY session_date CLUSTER BY visitor_id"))).toHaveLength(1);
+    expect(issued).toContain("DELETE FROM `tideline-local.marts.sessions` WHERE session_date IN (SELECT partition_date FROM `tideline-local.ops.model_rebuild_dates`)");
+    expect(issued.some((s) => s.includes('"marts"') || s.includes("json_extract_string"))).toBe(false);
+    expect(plan(bq).length).toBe(issued.filter((s) => s.startsWith("SELECT COUNT(*) AS")).length / 2);
+  });
+});

@@ -68,6 +68,12 @@ describe("DuckDbSink", () => {
     expect(await q("SELECT count(*) AS n FROM raw.cdc_changes")).toEqual([{ n: 3 }]);
   });
 
+  it("a batch holding rows that are already stored still commits each row once (ON CONFLICT fallback)", async () => {
+    const b = await processMessages(sink, [1, 2].map((i) => asMessage("events", eventRecord(i, iso(MIN)))), { mode: "live", now: at(NOW) });
+    await sink.commit({ ...b, metrics: [], partitions: [] }, { persistWatermarks: true });
+    expect(await q("SELECT count(*) AS n FROM raw.events")).toEqual([{ n: 2 }]);
+  });
+
   it("commits nothing when any part of the batch fails", async () => {
     const good = eventRecord(1, iso(MIN));
     const batch = await processMessages(sink, [], { mode: "live", now: at(NOW) });

@@ -151,19 +151,34 @@ export class DuckDbSink implements WarehouseSink {
     return `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${readJsonColumns(t)})`;
   }
 
-  private async insert(t: TableSpec, rows: object[], conflict: string, extraColumns?: readonly string[]) {
+  private async insert(t: TableSpec, rows: object[], conflict: string | null, extraColumns?: readonly string[]) {
     if (rows.length === 0) return;
     const file = this.stage(rows, extraColumns);
-    await this.con.run(`INSERT INTO ${tableId(t)} BY NAME SELECT * FROM ${this.readJson(file, t)} ON CONFLICT ${conflict}`);
+    await this.con.run(`INSERT INTO ${tableId(t)} BY NAME SELECT * FROM ${this.readJson(file, t)}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`);
   }
 
+  /**
+   * The raw rows of a batch are the ones `lookup` found not stored, and this process is the only
+   * writer, so they are inserted plainly first (the ON CONFLICT check against the key index cost a
+   * third of a commit). Should a key be stored after all, the primary key rejects the insert, the
+   * transaction rolls back and the batch is committed again with ON CONFLICT DO NOTHING.
+   */
   async commit(b: CommitBatch, opts: CommitOptions): Promise<void> {
+    try {
+      await this.commitOnce(b, opts, null);
+    } catch (e) {
+      if (!/constraint/i.test((e as Error).message)) throw e;
+      await this.commitOnce(b, opts, "DO NOTHING");
+    }
+  }
+
+  private async commitOnce(b: CommitBatch, opts: CommitOptions, rawConflict: "DO NOTHING" | null): Promise<void> {
     const now = b.loadedAt;
     await this.con.run("BEGIN TRANSACTION");
     try {
-      await this.insert(rawEvents, b.events, "DO NOTHING", EVENT_TIME_COLUMNS);
-      await this.insert(rawWebhooks, b.webhooks, "DO NOTHING");
-      await this.insert(rawCdcChanges, b.cdcChanges, "DO NOTHING");
+      await this.insert(rawEvents, b.events, rawConflict, EVENT_TIME_COLUMNS);
+      await this.insert(rawWebhooks, b.webhooks, rawConflict);
+      await this.insert(rawCdcChanges, b.cdcChanges, rawConflict);
       for (const t of b.coreTruncates) {
         await this.con.run(
           `UPDATE core.${t.table} SET _deleted = true, _position = ?, _source_ts = ?::TIMESTAMPTZ, _updated_at = ?::TIMESTAMPTZ WHERE _position < ?`,

@@ -93,12 +93,17 @@ function cliPath(): string {
 }
 
 /** `dataform compile --json --vars=dialect=<dialect>`; throws CompileError listing every compilation error. */
-export async function compileProject(dialect: Dialect, projectDir = PROJECT_DIR, vars: Record<string, string> = {}): Promise<CompiledGraph> {
+export async function compileProject(
+  dialect: Dialect,
+  opts: { projectDir?: string; vars?: Record<string, string>; /** BigQuery project id (default: workflow_settings.yaml). */ defaultDatabase?: string } = {},
+): Promise<CompiledGraph> {
+  const projectDir = opts.projectDir ?? PROJECT_DIR;
   ensureCore(projectDir);
-  const varArg = Object.entries({ ...vars, dialect }).map(([k, v]) => `${k}=${v}`).join(",");
+  const varArg = Object.entries({ ...opts.vars, dialect }).map(([k, v]) => `${k}=${v}`).join(",");
+  const extra = opts.defaultDatabase ? [`--default-database=${opts.defaultDatabase}`] : [];
   let stdout: string;
   try {
-    ({ stdout } = await promisify(execFile)(process.execPath, [cliPath(), "compile", projectDir, "--json", `--vars=${varArg}`], {
+    ({ stdout } = await promisify(execFile)(process.execPath, [cliPath(), "compile", projectDir, "--json", `--vars=${varArg}`, ...extra], {
       maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, NO_COLOR: "1" },
     }));

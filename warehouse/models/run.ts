@@ -15,6 +15,9 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** A graph compiled already for the executor's dialect (saves the ~1-2 s compile). */
   graph?: CompiledGraph;
+  /** BigQuery: project id to compile for (default: workflow_settings.yaml) and dataset location. */
+  project?: string;
+  location?: string;
   /** Clock for the run record (tests). */
   now?: () => Date;
 }
@@ -59,7 +62,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
   const log = opts.log ?? (() => {});
   const dialect = exec.dialect;
   const started = performance.now();
-  const graph = opts.graph ?? (await compileProject(dialect));
+  const graph = opts.graph ?? (await compileProject(dialect, { defaultDatabase: opts.project }));
   const db = graph.projectConfig.defaultDatabase;
   const runs = opsName(dialect, db, "model_runs");
   const rebuildTable = opsName(dialect, db, "model_rebuild_dates");
@@ -105,7 +108,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
     (
       await exec.query(
         dialect === "bigquery"
-          ? `SELECT CONCAT(table_schema, '.', table_name) AS t FROM \`${db}.region-us.INFORMATION_SCHEMA.TABLES\``
+          ? `SELECT CONCAT(table_schema, '.', table_name) AS t FROM \`${db}.region-${(opts.location ?? "US").toLowerCase()}.INFORMATION_SCHEMA.TABLES\``
           : "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables",
       )
     ).map((r) => String(r.t)),
@@ -126,7 +129,8 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
         if (mode !== "skipped") for (const s of tableStatements(a.table, dialect, mode === "incremental" ? "incremental" : "create", rebuildTable)) await exec.run(s);
       } catch (e) {
         log(`${prefix} FAIL ${a.name}: ${(e as Error).message}`);
-        throw new ModelRunError(`model ${a.name} (${a.table.fileName}) failed: ${(e as Error).message}`, a.name);
+        const hint = opts.select ? " (--select builds only the chosen models: build their upstream models first, e.g. a run without --select)" : "";
+        throw new ModelRunError(`model ${a.name} (${a.table.fileName}) failed: ${(e as Error).message}${hint}`, a.name);
       }
       const [c] = await exec.query(`SELECT COUNT(*) AS n FROM ${quoteTarget(a.table.target, dialect, db)}`);
       const r: ModelResult = { name: a.name, kind: a.table.type, mode, seconds: (performance.now() - t0) / 1000, rows: num(c?.n) };

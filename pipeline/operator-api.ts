@@ -6,7 +6,7 @@
  *   GET  /api/pipeline → streaming status (batches, totals, last error) and the warehouse path
  *   POST /api/backfill {"from","to","streams"?} → NDJSON progress lines, then {"done": true, …} or {"error": …}
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { QueryError, runReadOnly } from "../warehouse/duckdb/query.js";
 
@@ -23,6 +23,8 @@ export interface OperatorApiOptions {
   status?: () => unknown;
   /** Runs a backfill in this process (the one holding the write lock), reporting progress. */
   backfill?: (req: { from: string; to: string; streams?: string[] }, progress: (p: unknown) => void) => Promise<unknown>;
+  /** Other routes served on the same port (e.g. the dashboard); return false when not handled. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -84,7 +86,8 @@ export async function startOperatorApi(o: OperatorApiOptions): Promise<{ server:
       }
       if (req.method === "GET" && req.url === "/api/pipeline") return send(200, { warehouse: o.warehouse, status: o.status?.() ?? null });
       if (req.method === "GET" && req.url === "/healthz") return send(200, { ok: true });
-      send(404, { error: { code: "not_found", message: "unknown route; see POST /api/query and GET /api/pipeline" } });
+      if (o.extraRoutes && (await o.extraRoutes(req, res))) return;
+      send(404, { error: { code: "not_found", message: "unknown route; see POST /api/query, GET /api/pipeline and POST /api/backfill" } });
     } catch (e) {
       if (e instanceof QueryError) return send(400, { error: { code: e.code, message: e.message } });
       send(500, { error: { code: "internal", message: (e as Error).message } });

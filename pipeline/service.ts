@@ -19,6 +19,7 @@ interface Running {
   api: Awaited<ReturnType<typeof startOperatorApi>>;
 }
 let running: Running | null = null;
+let extraRoutes: Parameters<typeof startOperatorApi>[0]["extraRoutes"];
 
 export const pipelineService = {
   name: "pipeline",
@@ -34,12 +35,17 @@ export const pipelineService = {
     try {
       await sink.init();
       const source = PubSubSource.local();
-      await ensureSubscriptions(source.pubsub);
+      await ensureSubscriptions(source.pubsub).catch((e: Error) => {
+        throw new Error(
+          `could not reach the Pub/Sub emulator at ${process.env.PUBSUB_EMULATOR_HOST} to set up the pipeline's subscriptions (${e.message}); start it first (npm start does) or point PUBSUB_EMULATOR_HOST at it`,
+        );
+      });
       const pipeline = new StreamingPipeline({ sink, source, batch: batchOptionsFromEnv(), log: (l) => console.error(l) });
       const api = await startOperatorApi({
         connection: () => sink.readConnection(),
         warehouse: sink.path,
         status: () => pipeline.status,
+        extraRoutes: (req, res) => extraRoutes?.(req, res) ?? false,
         backfill: (req, progress) =>
           runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams as InputStream[] } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress }),
       });
@@ -49,6 +55,14 @@ export const pipelineService = {
       await sink.close();
       throw e;
     }
+  },
+  /** Lets another part (e.g. a dashboard) serve its routes on the operator API's port. */
+  setExtraRoutes(handler: typeof extraRoutes): void {
+    extraRoutes = handler;
+  },
+  /** Status of the streaming pipeline while it runs (batches, totals, last error). */
+  status() {
+    return running?.pipeline.status ?? null;
   },
   async stop(): Promise<void> {
     const r = running;

@@ -213,6 +213,14 @@ describe("applyCdc", () => {
 });
 
 describe("a whole batch", () => {
+  it("stores dead letters of earlier stages as they came and keeps their ids", () => {
+    const dl = { dead_letter_id: "edge-1", stage: "publish", reason: "Pub/Sub returned 503 five times", stream: "events", event_id: "e9", attempts: 5, failed_at: NOW, payload: "{}" };
+    const p = prepareBatch([asMessage("dead-letters", dl as never), asMessage("dead-letters", { ...dl, stage: "nowhere" } as never)], NOW);
+    expect(p.deadLetters[0]).toEqual(dl);
+    expect(p.deadLetters[1]).toMatchObject({ stage: "pipeline", stream: "dead-letters" });
+    expect(p.deadLetters[1]!.reason).toMatch(/stage/);
+  });
+
   const empty: StoredState = { events: new Set(), webhooks: new Set(), cdc: new Set(), cdcPositions: new Map(), watermarks: new Map() };
 
   it("dedups within the batch and against stored keys, and counts what it did", () => {

@@ -8,6 +8,8 @@ import pkg from "node-sql-parser";
 import { compileProject, type CompiledGraph } from "./compile.js";
 import { bigQueryExecutor } from "./executor.js";
 import { plan } from "./graph.js";
+import { readFileSync } from "node:fs";
+import { dictionary, DOC_PATH, withDictionary } from "./dictionary.js";
 import { ModelRunError, runModels } from "./run.js";
 import { createTestWarehouse, insertCustomers, insertEvents, insertOrderItems, insertOrders, insertProducts, type EventInput, type TestWarehouse } from "./testing/fixtures.js";
 
@@ -85,6 +87,15 @@ describe("Dataform project", () => {
     expect(sessions.type).toBe("incremental");
     expect(sessions.query).toContain("date_diff('second'");
     expect(bq.tables!.find((t) => t.target.name === "sessions")!.query).toContain("TIMESTAMP_DIFF(");
+  });
+});
+
+describe("data dictionary", () => {
+  it("docs/warehouse.md carries the dictionary generated from the current model descriptions", () => {
+    const page = readFileSync(DOC_PATH, "utf8");
+    expect(withDictionary(page, dictionary(bq)), "run: npx tsx warehouse/models/dictionary.ts").toBe(page);
+    expect(page).toContain("### `marts.daily_kpis`");
+    expect(page).toContain("| `conversion_rate` | orders / sessions; null when there were no sessions. |");
   });
 });
 

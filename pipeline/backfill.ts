@@ -6,8 +6,8 @@
  * anything is counted, so a re-run leaves every table as it was.
  */
 import type { InputStream } from "./transforms/types.js";
-import type { SourceChunk } from "./graph-fns.js";
-import { startLocal, type RunResult } from "./run-local.js";
+import { runGraph } from "./run-local.js";
+import { CommitQueue } from "./commit-queue.js";
 import type { Stream } from "../contracts/records.js";
 import type { BatchOptions, BatchStats } from "./transforms/batch.js";
 import type { WatermarkState } from "./transforms/event-time.js";
@@ -34,20 +34,6 @@ export interface BackfillResult {
   stats: BatchStats;
 }
 
-async function mapLimit<T, R>(xs: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(xs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, xs.length) }, async () => {
-      while (next < xs.length) {
-        const i = next++;
-        out[i] = await fn(xs[i]!);
-      }
-    }),
-  );
-  return out;
-}
-
 export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   const streams = o.streams ?? ["events", "webhooks", "cdc"];
   const objects = await listArchive(o.reader, datesBetween(o.from, o.to), streams);
@@ -56,22 +42,39 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   const per = o.objectsPerRun ?? OBJECTS_PER_RUN;
   let done = 0;
   o.onProgress?.({ objectsDone: 0, objectsTotal: objects.length, stats });
-  const download = (group: typeof objects) =>
-    mapLimit(group, DOWNLOAD_CONCURRENCY, async (obj): Promise<SourceChunk> => ({ kind: "archive", id: obj.name, stream: obj.stream, object: obj.name, gzip: await o.reader.read(obj.name) }));
-  const account = (r: RunResult, objectsInGroup: number) => {
-    for (const k of Object.keys(stats) as (keyof BatchStats)[]) stats[k] += r.stats[k];
-    done += objectsInGroup;
-    o.onProgress?.({ objectsDone: done, objectsTotal: objects.length, stats });
+  const now = new Date().toISOString();
+  const queue = new CommitQueue(o.sink, { mode: "replay", replayWatermarks, ...(o.batch ? { batch: o.batch } : {}) }, now, true);
+  // Downloads run a few objects ahead of the graph.
+  const downloads = new Map<number, Promise<Uint8Array>>();
+  const fetchAhead = (from: number) => {
+    for (let j = from; j < Math.min(from + DOWNLOAD_CONCURRENCY, objects.length); j++) if (!downloads.has(j)) downloads.set(j, o.reader.read(objects[j]!.name));
   };
-  // One group commits while the next is downloaded and prepared; commits stay in order.
-  let inflight: { committed: Promise<RunResult>; size: number } | null = null;
-  for (let i = 0; i < objects.length; i += per) {
-    const group = objects.slice(i, i + per);
-    const chunks = await download(group);
-    const started = await startLocal(chunks, o.sink, { mode: "replay", replayWatermarks, oneCommitPerRun: true, ...(o.batch ? { batch: o.batch } : {}) });
-    if (inflight) account(await inflight.committed, inflight.size);
-    inflight = { committed: started.committed, size: group.length };
+  const settle = async (flushing: Promise<void>, size: number) => {
+    await flushing;
+    Object.assign(stats, queue.stats);
+    done += size;
+    o.onProgress?.({ objectsDone: done, objectsTotal: objects.length, stats: { ...stats } });
+  };
+  // One graph run per object keeps the JavaScript thread yielding often, so the commit of the
+  // previous group (DuckDB's threads) proceeds while the next group is prepared; a group of
+  // objects is one transaction, and only one is in flight, so commits stay in order.
+  let inflight: { flushing: Promise<void>; size: number } | null = null;
+  let held = 0;
+  for (let i = 0; i < objects.length; i++) {
+    fetchAhead(i);
+    const obj = objects[i]!;
+    const gzip = await downloads.get(i)!;
+    downloads.delete(i);
+    await runGraph([{ kind: "archive", id: obj.name, stream: obj.stream, object: obj.name, gzip }], queue, now);
+    held++;
+    if (held === per || i === objects.length - 1) {
+      if (inflight) await settle(inflight.flushing, inflight.size);
+      const flushing = queue.flush();
+      flushing.catch(() => undefined); // awaited in settle; avoids an unhandled rejection meanwhile
+      inflight = { flushing, size: held };
+      held = 0;
+    }
   }
-  if (inflight) account(await inflight.committed, inflight.size);
+  if (inflight) await settle(inflight.flushing, inflight.size);
   return { objects: objects.length, stats };
 }

@@ -21,15 +21,15 @@ export class CommitQueue {
     private readonly options: ProcessOptions,
     private readonly now: string,
     /**
-     * Commit all chunks of a run as one batch (backfill: a group of archive objects per warehouse
-     * transaction, which amortizes the per-commit work) instead of one commit per chunk.
+     * Hold chunks until `flush` (backfill: a group of archive objects per warehouse transaction,
+     * which amortizes the per-commit work) instead of committing each chunk as it comes.
      */
-    private readonly oneCommitPerRun = false,
+    private readonly hold = false,
   ) {}
 
   /** Called synchronously from the graph; returns the chunk id so the step has an output. */
   enqueue(p: PreparedChunk): string {
-    if (this.oneCommitPerRun) {
+    if (this.hold) {
       this.held.push(p.prepared);
       return p.id;
     }
@@ -50,10 +50,15 @@ export class CommitQueue {
     });
   }
 
-  /** Resolves when every queued batch is committed; rejects with the first failure. */
-  async drain(): Promise<void> {
+  /** Commits the held chunks as one batch; resolves when that (and all before it) committed. */
+  async flush(): Promise<void> {
     if (this.held.length) this.apply(mergePrepared(this.held.splice(0)));
     await this.tail;
     if (this.failure) throw this.failure;
+  }
+
+  /** Resolves when every queued batch is committed; rejects with the first failure. */
+  drain(): Promise<void> {
+    return this.flush();
   }
 }

@@ -33,17 +33,11 @@ const quietDebug = <T>(fn: () => Promise<T>): Promise<T> => {
 };
 
 /**
- * Runs the graph over the chunks and returns once the graph has run, with `committed` settling when
- * the warehouse has committed what it queued: a backfill prepares the next objects meanwhile, so
- * the JavaScript thread and DuckDB's threads work at the same time.
+ * Runs the graph over the chunks, feeding the given commit queue; resolves when the graph has run
+ * (the queue may still be committing). A backfill keeps one queue across many small runs so the
+ * JavaScript thread prepares the next objects while DuckDB's threads commit the previous group.
  */
-export async function startLocal(
-  chunks: SourceChunk[],
-  sink: WarehouseSink,
-  options: ProcessOptions & { oneCommitPerRun?: boolean },
-): Promise<{ committed: Promise<RunResult> }> {
-  const now = (options.now ?? (() => new Date().toISOString()))();
-  const queue = new CommitQueue(sink, options, now, options.oneCommitPerRun ?? false);
+export async function runGraph(chunks: SourceChunk[], queue: CommitQueue, now: string): Promise<void> {
   const source = runtime.put(chunks, "source");
   const commitQueue = runtime.put(queue, "commit");
   try {
@@ -52,12 +46,13 @@ export async function startLocal(
     runtime.drop(source);
     runtime.drop(commitQueue);
   }
-  const committed = queue.drain().then(() => ({ stats: queue.stats, commits: queue.committed }));
-  committed.catch(() => undefined); // observed by the caller; avoids an unhandled rejection in between
-  return { committed };
 }
 
 /** Graph run and commit; resolves only after the warehouse committed (then callers may ack). */
-export async function runLocal(chunks: SourceChunk[], sink: WarehouseSink, options: ProcessOptions & { oneCommitPerRun?: boolean }): Promise<RunResult> {
-  return (await startLocal(chunks, sink, options)).committed;
+export async function runLocal(chunks: SourceChunk[], sink: WarehouseSink, options: ProcessOptions): Promise<RunResult> {
+  const now = (options.now ?? (() => new Date().toISOString()))();
+  const queue = new CommitQueue(sink, options, now);
+  await runGraph(chunks, queue, now);
+  await queue.drain();
+  return { stats: queue.stats, commits: queue.committed };
 }

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import worker from "../src/index.js";
 import { WRITE_KEY, basic, gzip, watchQueue } from "./support/queue.js";
+import { segmentBatch } from "../../test/fixtures/segment-events.js";
 
 const PATHS = [
   "/v1/batch", "/v1/b", "/v1/track", "/v1/t", "/v1/page", "/v1/p", "/v1/screen", "/v1/s", "/v1/identify", "/v1/i",
@@ -46,6 +47,17 @@ const eventLike = fc.record(
   },
   { requiredKeys: [] },
 );
+/** Realistic events with one member replaced by something hostile: the acceptance path under fire. */
+const mutatedBatch = fc
+  .tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 1, max: 30 }), fc.constantFrom(...segmentKeys, "context.page", "properties.price"), jsonish)
+  .map(([seed, n, key, value]) => {
+    const batch = segmentBatch(n, seed);
+    const e = batch.batch[seed % n] as Record<string, unknown>;
+    if (key === "context.page") (e.context as Record<string, unknown>).page = value;
+    else if (key === "properties.price") (e.properties as Record<string, unknown>).price = value;
+    else e[key] = value;
+    return JSON.stringify(batch);
+  });
 const bodyText = fc.oneof(
   jsonish.map((v) => JSON.stringify(v) ?? "undefined"),
   fc.array(eventLike, { maxLength: 20 }).map((batch) => JSON.stringify({ batch })),
@@ -54,7 +66,7 @@ const bodyText = fc.oneof(
   fc.constantFrom("[".repeat(100_000), '{"batch":' + "[".repeat(5000), "{", "", "\u0000\u0000", '{"batch":[]}', "null", "data=%%%", "data=" + "A".repeat(1000)),
   hostileString,
 );
-const request = fc.record({
+const anyRequest = fc.record({
   path: fc.oneof(fc.constantFrom(...PATHS), fc.constantFrom("/v1/batch", "/v1/track", "/v1/t", "/v1/cdc", "/v1/webhooks/shopify")),
   method: fc.constantFrom("POST", "POST", "POST", "POST", "POST", "GET", "PUT", "OPTIONS", "DELETE"),
   body: bodyText,
@@ -67,6 +79,19 @@ const request = fc.record({
     fc.oneof(fc.string({ maxLength: 40 }).filter((s) => /^[\x20-\x7e]*$/.test(s)), fc.constantFrom("t=1,v1=00", "999999999999999", "-1", "::1", "1.2.3.4")),
   ),
 });
+
+/** Mostly-valid batches to /v1/batch with a valid key, gzip or not, as SDKs send them. */
+const sdkRequest = fc.record({
+  path: fc.constantFrom("/v1/batch", "/v1/b"),
+  method: fc.constant("POST"),
+  body: mutatedBatch,
+  contentType: fc.constantFrom(undefined, "application/json", "text/plain"),
+  encoding: fc.constantFrom(undefined, "gzip"),
+  compress: fc.boolean(),
+  auth: fc.constant(basic(WRITE_KEY)),
+  extra: fc.constant({} as Record<string, string>),
+});
+const request = fc.oneof(anyRequest, sdkRequest);
 
 let q: ReturnType<typeof watchQueue>;
 beforeAll(() => {

@@ -88,8 +88,17 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
   if (mode === "incremental" && t.type === "incremental") {
     const col = t.bigquery?.partitionBy;
     if (!col) throw new Error(`${targetName(t.target)} is incremental but has no bigquery.partitionBy; set one so the runner knows which partitions to replace`);
-    out.push(`DELETE FROM ${target} WHERE ${col} IN (SELECT partition_date FROM ${rebuildTable})`);
-    out.push(dialect === "bigquery" ? `INSERT INTO ${target}\n${t.incrementalQuery}` : `INSERT INTO ${target} BY NAME (${conv(t.incrementalQuery ?? t.query)})`);
+    // Replace the rebuild dates and every partition the incremental query produces rows for (a
+    // point-in-time model rebuilds all dates after the earliest touched one, not only those).
+    if (dialect === "bigquery") {
+      out.push(`DELETE FROM ${target} WHERE ${col} IN (SELECT partition_date FROM ${rebuildTable}) OR ${col} IN (SELECT DISTINCT ${col} FROM (${t.incrementalQuery}) AS incremental_rows)`);
+      out.push(`INSERT INTO ${target}\n${t.incrementalQuery}`);
+    } else {
+      out.push(`CREATE OR REPLACE TEMP TABLE incremental_rows AS (${conv(t.incrementalQuery ?? t.query)})`);
+      out.push(`DELETE FROM ${target} WHERE ${col} IN (SELECT partition_date FROM ${rebuildTable}) OR ${col} IN (SELECT DISTINCT ${col} FROM incremental_rows)`);
+      out.push(`INSERT INTO ${target} BY NAME (SELECT * FROM incremental_rows)`);
+      out.push("DROP TABLE incremental_rows");
+    }
   } else if (t.type === "view") {
     out.push(`CREATE OR REPLACE VIEW ${target} AS ${conv(t.query)}`);
   } else if (dialect === "bigquery") {

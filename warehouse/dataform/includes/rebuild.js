@@ -23,9 +23,9 @@ function nearDates(col, days) {
   return `${col} BETWEEN (SELECT ${addDays("MIN(partition_date)", -days)} FROM ${table()}) AND (SELECT ${addDays("MAX(partition_date)", days)} FROM ${table()})`;
 }
 
-/** Predicate: col after the earliest rebuild date (for point-in-time features, which every later day depends on). */
-function afterFirst(col) {
-  return `${col} >= (SELECT MIN(partition_date) FROM ${table()})`;
+/** Predicate: col on or after the earliest rebuild date minus `days` (for point-in-time features, which every later day depends on, and labels, which look `days` ahead). */
+function afterFirst(col, days) {
+  return `${col} >= (SELECT ${addDays("MIN(partition_date)", -(days || 0))} FROM ${table()})`;
 }
 
 module.exports = { REBUILD_TABLE, table, inDates, nearDates, afterFirst };

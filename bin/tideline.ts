@@ -1,0 +1,21 @@
+/**
+ * The `tideline` command. Each command is a module in bin/commands/ that default-exports a function
+ * returning a commander Command; add new ones to COMMANDS below (bin/README.md).
+ */
+import { Command } from "commander";
+import backfill from "./commands/backfill.js";
+import generate from "./commands/generate.js";
+import models from "./commands/models.js";
+import query from "./commands/query.js";
+import reset from "./commands/reset.js";
+import start from "./commands/start.js";
+import tail from "./commands/tail.js";
+
+const COMMANDS: (() => Command)[] = [start, query, tail, backfill, models, generate, reset];
+
+const program = new Command("tideline")
+  .description("edge-first e-commerce analytics: the local platform and its tools")
+  .showHelpAfterError("(run `npx tideline --help` for the commands)");
+for (const make of COMMANDS) program.addCommand(make());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,255 @@
+/**
+ * `npm start`: the whole local platform in the foreground. Services start in order (Pub/Sub
+ * emulator, GCS store, edge Worker, pipeline), each log line is prefixed with its part, a table
+ * says what listens where, and SIGINT/SIGTERM stop everything in reverse order. If a part dies,
+ * the rest are stopped and the exit code is non-zero.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bucketName, loadResources } from "../resources.js";
+import { PrerequisiteError, ensureResources, startPubSubEmulator } from "./pubsub-emulator.js";
+import { REPO_ROOT, localSettings, type LocalSettings } from "./settings.js";
+
+export interface Service {
+  name: string;
+  /** Starts the service; resolves when it is ready. `onExit` is called if it dies on its own. */
+  start(onExit: (reason: string) => void): Promise<void>;
+  stop(): Promise<void>;
+  /** What to print in the table once everything is up. */
+  url(): string;
+}
+
+const COLORS = { pubsub: 35, gcs: 36, edge: 33, pipeline: 32, tideline: 1 } as Record<string, number>;
+export function prefixer(name: string) {
+  const color = process.stdout.isTTY ? COLORS[name] ?? 37 : 0;
+  const tag = color ? `\x1b[${color}m[${name}]\x1b[0m` : `[${name}]`;
+  return (line: string) => {
+    for (const l of line.split("\n")) if (l.trim()) process.stdout.write(`${tag} ${l}\n`);
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid of a running `npm start` of this data folder, or null. */
+export function runningInstance(s: LocalSettings = localSettings()): number | null {
+  if (!existsSync(s.pidFile)) return null;
+  const pid = Number(readFileSync(s.pidFile, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : null;
+}
+
+function pubsubService(s: LocalSettings): Service {
+  let handle: Awaited<ReturnType<typeof startPubSubEmulator>> | null = null;
+  const log = prefixer("pubsub");
+  return {
+    name: "pubsub",
+    async start() {
+      handle = await startPubSubEmulator({ port: s.pubsubPort, dataDir: join(s.dataDir, "pubsub"), project: s.project, log });
+      await ensureResources(handle.host, s.project);
+      process.env.PUBSUB_EMULATOR_HOST = handle.host;
+      process.env.PUBSUB_PROJECT_ID = s.project;
+    },
+    async stop() {
+      await handle?.stop();
+    },
+    url: () => `127.0.0.1:${s.pubsubPort} (Pub/Sub emulator, project ${s.project})`,
+  };
+}
+
+interface GcsStoreModule {
+  startGcsStore(o: { host?: string; port?: number; dataDir: string; buckets?: string[]; log?: (l: string) => void }): Promise<{ url: string; close(): Promise<void> }>;
+}
+
+function gcsService(s: LocalSettings): Service {
+  let store: { close(): Promise<void> } | null = null;
+  let skipped = false;
+  const log = prefixer("gcs");
+  return {
+    name: "gcs",
+    async start() {
+      const candidates = ["gcs-store/index.ts", "gcs-store/server.ts"].map((p) => join(REPO_ROOT, "infra/local", p)).filter(existsSync);
+      if (!candidates.length) {
+        log("the local GCS store (infra/local/gcs-store) is not in this checkout: the raw archive is off");
+        skipped = true;
+        return;
+      }
+      const mod = (await import(candidates[0]!)) as GcsStoreModule;
+      const r = loadResources();
+      store = await mod.startGcsStore({
+        host: "127.0.0.1",
+        port: s.gcsPort,
+        dataDir: join(s.dataDir, "gcs"),
+        buckets: [bucketName(r.buckets.raw, s.project), bucketName(r.buckets.landing, s.project)],
+        log,
+      });
+      process.env.STORAGE_EMULATOR_HOST = `http://127.0.0.1:${s.gcsPort}`;
+    },
+    async stop() {
+      await store?.close();
+    },
+    url: () => (skipped ? "(not available in this checkout)" : `http://127.0.0.1:${s.gcsPort} (Cloud Storage JSON API)`),
+  };
+}
+
+function edgeService(s: LocalSettings): Service {
+  let child: ChildProcess | null = null;
+  let stopping = false;
+  const log = prefixer("edge");
+  return {
+    name: "edge",
+    async start(onExit) {
+      const wrangler = join(REPO_ROOT, "node_modules/.bin/wrangler");
+      const args = [
+        "dev",
+        "--ip", "127.0.0.1",
+        "--port", String(s.edgePort),
+        "--persist-to", join(s.dataDir, "wrangler"),
+        "--show-interactive-dev-session=false",
+        "--var", `PUBSUB_EMULATOR_HOST:127.0.0.1:${s.pubsubPort}`,
+        "--var", `STORAGE_EMULATOR_HOST:http://127.0.0.1:${s.gcsPort}`,
+        "--var", `GCP_PROJECT:${s.project}`,
+      ];
+      child = spawn(wrangler, args, { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" } });
+      child.stdout?.on("data", (b: Buffer) => log(b.toString()));
+      child.stderr?.on("data", (b: Buffer) => log(b.toString()));
+      child.once("exit", (code) => {
+        if (!stopping) onExit(`wrangler dev exited with code ${code}`);
+      });
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        try {
+          const r = await fetch(`http://127.0.0.1:${s.edgePort}/healthz`, { signal: AbortSignal.timeout(2000) });
+          if (r.ok) return;
+        } catch {
+          // not up yet
+        }
+        if (child.exitCode !== null) throw new Error(`the edge Worker (wrangler dev) exited with code ${child.exitCode} before it was ready; see the [edge] lines above`);
+        if (Date.now() > deadline) throw new Error(`the edge Worker did not answer on 127.0.0.1:${s.edgePort} within 90 s`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    },
+    async stop() {
+      stopping = true;
+      if (!child?.pid || child.exitCode !== null) return;
+      const exited = new Promise((r) => child!.once("exit", r));
+      try {
+        process.kill(-child.pid, "SIGINT");
+      } catch {
+        // gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+    },
+    url: () => `http://127.0.0.1:${s.edgePort} (edge Worker: /v1/batch, /v1/webhooks/*, /v1/cdc, /v1/openapi.json)`,
+  };
+}
+
+function pipelineServiceEntry(s: LocalSettings): Service {
+  let svc: { start(): Promise<void>; stop(): Promise<void> } | null = null;
+  return {
+    name: "pipeline",
+    async start() {
+      process.env.TIDELINE_WAREHOUSE ??= join(s.dataDir, "warehouse.duckdb");
+      process.env.TIDELINE_DASHBOARD_PORT = String(s.dashboardPort);
+      const mod = (await import("../../pipeline/service.js")) as { pipelineService: { start(): Promise<void>; stop(): Promise<void> } };
+      svc = mod.pipelineService;
+      await svc.start();
+    },
+    async stop() {
+      await svc?.stop();
+    },
+    url: () => `http://127.0.0.1:${s.dashboardPort} (pipeline + operator API; warehouse ${process.env.TIDELINE_WAREHOUSE})`,
+  };
+}
+
+export function localServices(s: LocalSettings): Service[] {
+  return [pubsubService(s), gcsService(s), edgeService(s), pipelineServiceEntry(s)];
+}
+
+export async function startLocal(): Promise<number> {
+  const s = localSettings();
+  const say = prefixer("tideline");
+  const other = runningInstance(s);
+  if (other) {
+    say(`tideline is already running (pid ${other}) with data in ${s.dataDir}; stop it first (Ctrl-C in its terminal, or kill ${other}).`);
+    return 1;
+  }
+  mkdirSync(s.dataDir, { recursive: true });
+  writeFileSync(s.pidFile, String(process.pid));
+  process.env.METADATA_SERVER_DETECTION ??= "none";
+
+  const services = localServices(s);
+  const started: Service[] = [];
+  let shuttingDown: Promise<void> | null = null;
+  let exitCode = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+
+  const shutdown = (code: number, why?: string) => {
+    if (shuttingDown) return shuttingDown;
+    exitCode = code;
+    if (why) say(why);
+    say("stopping…");
+    shuttingDown = (async () => {
+      for (const svc of [...started].reverse()) {
+        try {
+          await svc.stop();
+          say(`${svc.name} stopped`);
+        } catch (e) {
+          say(`${svc.name} did not stop cleanly: ${(e as Error).message}`);
+        }
+      }
+      rmSync(s.pidFile, { force: true });
+      resolveDone();
+    })();
+    return shuttingDown;
+  };
+  process.once("SIGINT", () => void shutdown(0));
+  process.once("SIGTERM", () => void shutdown(0));
+
+  try {
+    for (const svc of services) {
+      if (shuttingDown) break;
+      say(`starting ${svc.name}…`);
+      await svc.start((reason) => void shutdown(1, `${svc.name} stopped unexpectedly: ${reason}`));
+      started.push(svc);
+    }
+  } catch (e) {
+    const msg = e instanceof PrerequisiteError ? `missing prerequisite: ${e.message}` : `could not start: ${(e as Error).message}`;
+    await shutdown(1, msg);
+    return 1;
+  }
+  if (!shuttingDown) {
+    const rows = started.map((svc) => `  ${svc.name.padEnd(9)} ${svc.url()}`);
+    say(
+      [
+        "ready. Listening on 127.0.0.1:",
+        ...rows,
+        "",
+        "Local credentials (development only):",
+        "  write key (source web)   local_dev_write_key",
+        "  Shopify secret           local_shopify_secret",
+        "  HubSpot secret           local_hubspot_secret",
+        "  webhook secret (crm)     local_webhook_secret",
+        "  CDC token                local_cdc_token",
+        "",
+        'Try: npx tideline query "select count(*) from raw.events"    Ctrl-C stops everything.',
+      ].join("\n"),
+    );
+  }
+  await done;
+  return exitCode;
+}

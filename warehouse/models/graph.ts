@@ -97,6 +97,7 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
       out.push(`CREATE OR REPLACE TEMP TABLE incremental_rows AS (${conv(t.incrementalQuery ?? t.query)})`);
       out.push(`DELETE FROM ${target} WHERE ${col} IN (SELECT partition_date FROM ${rebuildTable}) OR ${col} IN (SELECT DISTINCT ${col} FROM incremental_rows)`);
       out.push(`INSERT INTO ${target} BY NAME (SELECT * FROM incremental_rows)`);
+      out.push(`CREATE OR REPLACE TEMP TABLE ${rebuiltTable(t.target)} AS SELECT DISTINCT ${col} AS partition_date FROM incremental_rows UNION SELECT partition_date FROM ${rebuildTable}`);
       out.push("DROP TABLE incremental_rows");
     }
   } else if (t.type === "view") {
@@ -113,8 +114,19 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
   return out;
 }
 
-/** A query returning the assertion's failing-row count. */
-export function assertionCountSql(a: CompiledAssertion, dialect: Dialect): string {
-  const q = dialect === "duckdb" ? toDuckDbSql(a.query) : a.query;
+/** DuckDB temp table listing the partitions an incremental build replaced (for scoping its assertions). */
+export const rebuiltTable = (t: Target) => `"rebuilt__${t.schema}__${t.name}"`;
+
+/**
+ * A query returning the assertion's failing-row count. `scope`: the parent model was built
+ * incrementally on DuckDB, so check only the partitions this run replaced (the rest were checked
+ * when they were built); on BigQuery and after full builds assertions see the whole table.
+ */
+export function assertionCountSql(a: CompiledAssertion, dialect: Dialect, scope?: { target: Target; partitionBy: string }): string {
+  let q = dialect === "duckdb" ? toDuckDbSql(a.query) : a.query;
+  if (scope && dialect === "duckdb") {
+    const ref = `"${scope.target.schema}"."${scope.target.name}"`;
+    q = q.split(ref).join(`(SELECT * FROM ${ref} WHERE ${scope.partitionBy} IN (SELECT partition_date FROM ${rebuiltTable(scope.target)}))`);
+  }
   return `SELECT COUNT(*) AS failing_rows FROM (${q}) AS assertion_rows`;
 }

@@ -246,6 +246,16 @@ describe("models on DuckDB", () => {
     expect((err as Error).message).toMatch(/assertion .*rowConditions failed on model staging.stg_orders: 1 row/);
   });
 
+  it("on an incremental run, checks the rebuilt partitions of incremental models and still catches a bad late row", async () => {
+    w = await story();
+    await runModels(w.exec, { graph: duck });
+    await insertEvents(w.exec, [{ id: "neg", ts: "2026-03-03T20:00:00Z", visitor: "zz", event: "Order Completed", properties: { revenue: -5 } }], "2026-01-02T00:00:00Z");
+    const err = await runModels(w.exec, { graph: duck }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelRunError);
+    expect((err as ModelRunError).model).toBe("marts.sessions");
+    expect((err as ModelRunError).assertion).toBe("assertions.marts_sessions_assertions_rowConditions");
+  });
+
   it("--select runs only the chosen models and their assertions", async () => {
     w = await story();
     const r = await runModels(w.exec, { graph: duck, select: "staging" });

@@ -4,7 +4,7 @@
  * touched since the last successful run (ops.partitions_touched, plus the creation dates of orders
  * changed since then), and every assertion must return no rows.
  */
-import { compileProject, type CompiledGraph, type Dialect } from "./compile.js";
+import { compileProject, type CompiledGraph, type Dialect, type Target } from "./compile.js";
 import type { Executor } from "./executor.js";
 import { assertionCountSql, plan, quoteTarget, select, tableStatements, type Action } from "./graph.js";
 
@@ -116,6 +116,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
 
   log(`models: ${actions.filter((a) => a.kind === "table").length} models, ${actions.filter((a) => a.kind === "assertion").length} assertions, ${fullRefresh ? "full refresh" : `incremental (${rebuildDates.length} partition dates: ${summarizeDates(rebuildDates)})`}`);
   const results: ModelResult[] = [];
+  const builtIncrementally = new Map<string, { target: Target; partitionBy: string }>();
   const width = String(actions.length).length;
   let i = 0;
   for (const a of actions) {
@@ -132,6 +133,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
         const hint = opts.select ? " (--select builds only the chosen models: build their upstream models first, e.g. a run without --select)" : "";
         throw new ModelRunError(`model ${a.name} (${a.table.fileName}) failed: ${(e as Error).message}${hint}`, a.name);
       }
+      if (mode === "incremental" && a.table.bigquery?.partitionBy) builtIncrementally.set(a.name, { target: a.table.target, partitionBy: a.table.bigquery.partitionBy });
       const [c] = await exec.query(`SELECT COUNT(*) AS n FROM ${quoteTarget(a.table.target, dialect, db)}`);
       const r: ModelResult = { name: a.name, kind: a.table.type, mode, seconds: (performance.now() - t0) / 1000, rows: num(c?.n) };
       results.push(r);
@@ -139,7 +141,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
     } else {
       let failing: number;
       try {
-        const [c] = await exec.query(assertionCountSql(a.assertion, dialect));
+        const [c] = await exec.query(assertionCountSql(a.assertion, dialect, a.parent ? builtIncrementally.get(a.parent) : undefined));
         failing = num(c?.failing_rows) ?? 0;
       } catch (e) {
         throw new ModelRunError(`assertion ${a.name} on ${a.parent ?? "?"} could not run: ${(e as Error).message}`, a.parent ?? a.name, a.name);

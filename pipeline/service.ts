@@ -12,6 +12,9 @@ import { StreamingPipeline } from "./streaming.js";
 import { runBackfill } from "./backfill.js";
 import { GcsArchive } from "./sources/archive.js";
 import type { InputStream } from "./transforms/types.js";
+import type { ModelsRunRequest } from "../warehouse/models/service.js";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 interface Running {
   sink: DuckDbSink;
@@ -19,6 +22,8 @@ interface Running {
   api: Awaited<ReturnType<typeof startOperatorApi>>;
 }
 let running: Running | null = null;
+let modelsConnection: DuckDBConnection | null = null;
+let modelsRun: Promise<void> = Promise.resolve();
 let extraRoutes: Parameters<typeof startOperatorApi>[0]["extraRoutes"];
 
 export const pipelineService = {
@@ -45,7 +50,7 @@ export const pipelineService = {
         connection: () => sink.readConnection(),
         warehouse: sink.path,
         status: () => pipeline.status,
-        extraRoutes: (req, res) => extraRoutes?.(req, res) ?? false,
+        extraRoutes: async (req, res) => (await modelsRoute(sink, req, res)) || ((await extraRoutes?.(req, res)) ?? false),
         backfill: (req, progress) =>
           runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams as InputStream[] } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress }),
       });
@@ -70,11 +75,48 @@ export const pipelineService = {
     if (!r) return;
     await r.pipeline.stop();
     await r.api.close();
+    await modelsRun;
+    modelsConnection?.closeSync();
+    modelsConnection = null;
     await r.sink.close();
   },
 };
 
 export default pipelineService;
+
+/**
+ * POST /api/models/run (warehouse/models/service.ts): the models run in this process because it
+ * holds the warehouse, on their own connection (DuckDB transactions are per connection, so they
+ * never interleave with the pipeline's commits), one run at a time.
+ */
+async function modelsRoute(sink: DuckDbSink, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (req.method !== "POST" || req.url !== "/api/models/run") return false;
+  let body = "";
+  for await (const c of req) body += String(c);
+  let request: ModelsRunRequest;
+  try {
+    request = body.trim() ? (JSON.parse(body) as ModelsRunRequest) : {};
+  } catch {
+    res.writeHead(400, { "content-type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify({ error: { code: "rejected", message: 'body must be JSON: {"fullRefresh"?: boolean, "select"?: string}' } }));
+    return true;
+  }
+  res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8" });
+  const run = modelsRun.then(async () => {
+    // Loaded on first use: the model compiler is not needed to stream.
+    const { runModelsOnConnection } = await import("../warehouse/models/service.js");
+    modelsConnection ??= await sink.instance.connect();
+    await runModelsOnConnection(modelsConnection, request, (m) => res.write(JSON.stringify(m) + "\n"));
+  });
+  modelsRun = run.catch(() => undefined);
+  try {
+    await run;
+  } catch (e) {
+    res.write(JSON.stringify({ error: { message: (e as Error).message } }) + "\n");
+  }
+  res.end();
+  return true;
+}
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   pipelineService.start().then(

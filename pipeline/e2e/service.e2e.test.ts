@@ -38,6 +38,11 @@ describe("the pipeline service of npm start", () => {
     expect(via).toBe("api");
     const status = (await (await fetch(pipelineService.url)).json()) as { status: { batches: number } };
     expect(status.status.batches).toBeGreaterThan(0);
+    // The models run inside the process holding the warehouse, streaming NDJSON progress.
+    const models = await fetch(pipelineService.url.replace("/api/pipeline", "/api/models/run"), { method: "POST", body: "{}" });
+    expect(models.headers.get("content-type")).toMatch(/ndjson/);
+    const lines = (await models.text()).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.at(-1)).toHaveProperty("done", true);
     await pipelineService.stop();
     // With the service stopped the CLI path falls back to the file.
     const after = await queryWarehouse(`SELECT count(*) AS n FROM raw.events`);

@@ -1,0 +1,85 @@
+/** `npx tideline models run` and the in-process runner the operator API uses. */
+import { PassThrough } from "node:stream";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { describe, expect, it } from "vitest";
+import { runModelsCommand } from "./models.js";
+import { runModelsOnConnection, type ModelsRunMessage } from "../../warehouse/models/service.js";
+import { createTestWarehouse, insertCustomers, insertEvents, insertOrders } from "../../warehouse/models/testing/fixtures.js";
+
+function capture() {
+  const s = new PassThrough();
+  let text = "";
+  s.on("data", (c: Buffer) => (text += c.toString()));
+  return { s, text: () => text };
+}
+
+async function warehouseFile(badOrder = false) {
+  const w = await createTestWarehouse();
+  await insertEvents(w.exec, [
+    { id: "e1", ts: "2026-03-02T10:00:00Z", visitor: "v1", user: "c1", type: "page" },
+    { id: "e2", ts: "2026-03-02T10:05:00Z", visitor: "v1", user: "c1", event: "Product Viewed", properties: { product_id: "p1" } },
+  ]);
+  await insertCustomers(w.exec, [{ id: "c1", created_at: "2026-03-01T00:00:00Z" }]);
+  await insertOrders(w.exec, [{ id: "o1", customer: "c1", total: badOrder ? -1 : 20, created_at: "2026-03-02T10:10:00Z" }]);
+  return w;
+}
+
+describe("tideline models run", () => {
+  it("prints per-model progress with time and rows, then a summary; exit 0", async () => {
+    const w = await warehouseFile();
+    await w.exec.close?.(); // the command opens the file itself
+    try {
+      const out = capture();
+      const err = capture();
+      const code = await runModelsCommand({ target: "duckdb", warehouse: w.path, location: "US" }, out.s, err.s);
+      expect(err.text()).toBe("");
+      expect(code).toBe(0);
+      expect(out.text()).toMatch(/full refresh/);
+      expect(out.text()).toMatch(/marts\.daily_kpis\s+create\s+\d+\.\d\d s\s+1 rows/);
+      expect(out.text()).toMatch(/models: done in [\d.]+ s — 18 models \(0 unchanged\), \d+ assertions passed/);
+      const again = capture();
+      expect(await runModelsCommand({ target: "duckdb", warehouse: w.path, location: "US" }, again.s, err.s)).toBe(0);
+      expect(again.text()).toMatch(/incremental \(0 partition dates: none\)/);
+      expect(again.text()).toMatch(/marts\.sessions\s+skipped/);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("exits 1 naming the failing model and assertion", async () => {
+    const w = await warehouseFile(true);
+    await w.exec.close?.();
+    try {
+      const out = capture();
+      const err = capture();
+      expect(await runModelsCommand({ target: "duckdb", warehouse: w.path, location: "US" }, out.s, err.s)).toBe(1);
+      expect(err.text()).toContain("failing model: staging.stg_orders");
+      expect(err.text()).toContain("failing assertion: assertions.staging_stg_orders_assertions_rowConditions");
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("runs inside the process holding the warehouse, streaming progress messages", async () => {
+    const w = await warehouseFile();
+    await w.exec.close?.();
+    const instance = await DuckDBInstance.create(w.path);
+    const con = await instance.connect();
+    try {
+      const messages: ModelsRunMessage[] = [];
+      await runModelsOnConnection(con, { select: "staging" }, (m) => messages.push(m));
+      const last = messages[messages.length - 1]!;
+      expect("done" in last && last.result.results.filter((r) => r.kind !== "assertion").map((r) => r.name).sort()).toEqual([
+        "staging.stg_customers", "staging.stg_events", "staging.stg_order_items", "staging.stg_orders", "staging.stg_products", "staging.stg_shopify_orders",
+      ]);
+      expect(messages.filter((m) => "line" in m).length).toBeGreaterThan(6);
+      const failed: ModelsRunMessage[] = [];
+      await runModelsOnConnection(con, { select: "daily_kpis" }, (m) => failed.push(m));
+      expect(failed[failed.length - 1]).toEqual({ error: expect.objectContaining({ model: "marts.daily_kpis" }) });
+    } finally {
+      con.closeSync();
+      instance.closeSync();
+      await w.close();
+    }
+  });
+});

@@ -13,7 +13,8 @@ import { PubSub } from "@google-cloud/pubsub";
 import { rawEvents } from "../contracts/tables.js";
 import { runBackfill } from "../pipeline/backfill.js";
 import type { ArchiveReader } from "../pipeline/sources/archive.js";
-import { ensureSubscriptions, PubSubSource } from "../pipeline/sources/pubsub.js";
+import { PubSubSource } from "../pipeline/sources/pubsub.js";
+import { ensureResources } from "../infra/local/pubsub-emulator.js";
 import { StreamingPipeline } from "../pipeline/streaming.js";
 import { eventRecord } from "../pipeline/testing/records.js";
 import { startEmulator } from "../pipeline/testing/pubsub-emulator.js";
@@ -115,7 +116,7 @@ async function freshness(): Promise<{ p50: number; p95: number; n: number }> {
   const pubsub = new PubSub({ projectId: "tideline-local" });
   const sink = await DuckDbSink.open(path);
   try {
-    await ensureSubscriptions(pubsub);
+    await ensureResources(emulator.host, "tideline-local");
     await sink.init();
     const source = new PubSubSource(new PubSub({ projectId: "tideline-local" }));
     const pipeline = new StreamingPipeline({ sink, source });

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { PubSub } from "@google-cloud/pubsub";
 import { DuckDbSink } from "../../warehouse/duckdb/sink.js";
 import { runReadOnly } from "../../warehouse/duckdb/query.js";
-import { ensureSubscriptions, PubSubSource } from "../sources/pubsub.js";
+import { PubSubSource } from "../sources/pubsub.js";
 import { StreamingPipeline, type StreamingOptions } from "../streaming.js";
 import { startEmulator, type Emulator } from "../testing/pubsub-emulator.js";
+import { ensureResources } from "../../infra/local/pubsub-emulator.js";
 
 export const PROJECT = "tideline-local";
 
@@ -21,8 +22,9 @@ export async function startHarness(name: string): Promise<Harness> {
   const emulator = await startEmulator();
   process.env.PUBSUB_EMULATOR_HOST = emulator.host;
   process.env.METADATA_SERVER_DETECTION = "none";
+  // Topics and subscriptions exactly as npm start creates them (infra/resources.json).
+  await ensureResources(emulator.host, PROJECT);
   const pubsub = new PubSub({ projectId: PROJECT });
-  await ensureSubscriptions(pubsub);
   const dir = join(process.cwd(), ".data/scratch/e2e");
   mkdirSync(dir, { recursive: true });
   const dbPath = join(dir, `${name}-${process.pid}.duckdb`);

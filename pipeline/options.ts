@@ -2,6 +2,7 @@
 import { DEFAULT_ALLOWED_LATENESS_DAYS } from "../contracts/limits.js";
 import type { BatchOptions } from "./transforms/batch.js";
 import { DEFAULT_OUT_OF_ORDERNESS_MS } from "./transforms/event-time.js";
+import { bucketName, loadResources, LOCAL_PROJECT } from "../infra/resources.js";
 
 const DAY_MS = 86_400_000;
 
@@ -22,4 +23,5 @@ export function batchOptionsFromEnv(): BatchOptions {
 
 export const DEFAULT_PUBSUB_EMULATOR_HOST = "127.0.0.1:8085";
 export const DEFAULT_STORAGE_EMULATOR_HOST = "http://127.0.0.1:4443";
-export const RAW_BUCKET = process.env.TIDELINE_RAW_BUCKET ?? "tideline-local-raw";
+/** The archive bucket of infra/resources.json for the project (tideline-local-raw locally). */
+export const RAW_BUCKET = process.env.TIDELINE_RAW_BUCKET ?? bucketName(loadResources().buckets.raw, process.env.TIDELINE_PROJECT ?? LOCAL_PROJECT);

@@ -83,6 +83,18 @@ describe("npx tideline query", () => {
     }
   });
 
+  it("answers from the contract's empty tables before any warehouse file exists", async () => {
+    const saved = process.env.TIDELINE_WAREHOUSE;
+    process.env.TIDELINE_WAREHOUSE = join(dir, "never-created.duckdb");
+    try {
+      const r = await run("SELECT count(*) AS n FROM raw.events");
+      expect(r).toMatchObject({ code: 0, err: "" });
+      expect(JSON.parse(r.out)).toEqual([{ n: 0 }]);
+    } finally {
+      process.env.TIDELINE_WAREHOUSE = saved;
+    }
+  });
+
   it("reports bad SQL with DuckDB's message and a non-zero exit", async () => {
     const r = await run("SELEC 1");
     expect(r.code).toBe(1);

@@ -9,6 +9,7 @@
  */
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
 import { existsSync } from "node:fs";
+import { warehouseDdl } from "./ddl.js";
 
 export class QueryError extends Error {
   constructor(
@@ -92,13 +93,16 @@ export async function runReadOnly(con: DuckDBConnection, sql: string): Promise<Q
   }
 }
 
-/** Opens the warehouse file read-only (no lock conflict with other readers; fails while a writer holds it). */
+/**
+ * Opens the warehouse file read-only (no lock conflict with other readers; fails while a writer
+ * holds it). Before anything was ever loaded there is no file: the query then runs against the
+ * empty tables of the contract in memory, so it answers as it will once data arrives.
+ */
 export async function queryFile(path: string, sql: string): Promise<QueryResult> {
-  if (!existsSync(path)) {
-    throw new QueryError(`no local warehouse at ${path} yet: start the platform (npm start) or run a backfill (npx tideline backfill) first`, "unavailable");
-  }
-  const instance = await DuckDBInstance.create(path, { access_mode: "READ_ONLY" });
+  const fresh = !existsSync(path);
+  const instance = fresh ? await DuckDBInstance.create(":memory:") : await DuckDBInstance.create(path, { access_mode: "READ_ONLY" });
   const con = await instance.connect();
+  if (fresh) await con.run(warehouseDdl());
   try {
     return await runReadOnly(con, sql);
   } finally {

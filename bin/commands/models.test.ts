@@ -46,6 +46,22 @@ describe("tideline models run", () => {
     }
   });
 
+  it("explains a missing warehouse or missing source tables", async () => {
+    const err = capture();
+    expect(await runModelsCommand({ target: "duckdb", warehouse: ".data/scratch/does-not-exist.duckdb", location: "US" }, capture().s, err.s)).toBe(1);
+    expect(err.text()).toContain("no warehouse at .data/scratch/does-not-exist.duckdb; start the platform (npm start)");
+    const w = await createTestWarehouse();
+    await w.exec.run("DROP TABLE ops.partitions_touched");
+    await w.exec.close?.();
+    try {
+      const err2 = capture();
+      expect(await runModelsCommand({ target: "duckdb", warehouse: w.path, location: "US" }, capture().s, err2.s)).toBe(1);
+      expect(err2.text()).toContain("the warehouse has no ops.partitions_touched; the pipeline creates these tables");
+    } finally {
+      await w.close();
+    }
+  });
+
   it("exits 1 naming the failing model and assertion", async () => {
     const w = await warehouseFile(true);
     await w.exec.close?.();

@@ -5,6 +5,7 @@
  * `--target bigquery`. Prints per-model time and rows; exits non-zero naming the failing model and assertion.
  */
 import { Command } from "commander";
+import { existsSync } from "node:fs";
 import { dashboardPort } from "../../pipeline/operator-api.js";
 import { warehousePath } from "../../warehouse/duckdb/sink.js";
 import { bigQueryExecutor, openDuckDbFile, type Executor } from "../../warehouse/models/executor.js";
@@ -66,7 +67,9 @@ export async function runModelsCommand(o: RunOpts, out: NodeJS.WritableStream = 
         const client = new BigQuery(o.project ? { projectId: o.project } : {});
         exec = bigQueryExecutor(client as unknown as Parameters<typeof bigQueryExecutor>[0], o.location);
       } else {
-        exec = await openDuckDbFile(o.warehouse ?? warehousePath());
+        const path = o.warehouse ?? warehousePath();
+        if (!existsSync(path)) throw new Error(`no warehouse at ${path}; start the platform (npm start) and send data, or load a workload with \`npx tideline generate --rows\``);
+        exec = await openDuckDbFile(path);
       }
       try {
         result = await runModels(exec, { fullRefresh: o.fullRefresh, select: o.select, log, project: o.project, location: o.location });

@@ -285,7 +285,7 @@ describe("BigQuery", () => {
         if (query.includes("AS loaded_through")) return [[{ loaded_through: "2026-01-02 00:00:00+00" }]];
         if (query.includes("AS t FROM `tideline-local.ops.model_runs`")) return [[{ t: runs++ === 0 ? null : "2026-01-01 00:00:00+00" }]];
         if (query.startsWith("SELECT DISTINCT CAST(d AS STRING)")) return [[{ d: "2026-03-02" }]];
-        if (query.includes("INFORMATION_SCHEMA.TABLES")) return [[...(bq.tables ?? []).map((t) => ({ t: `${t.target.schema}.${t.target.name}` }))]];
+        if (query.includes("INFORMATION_SCHEMA.TABLES")) return [[...(bq.tables ?? []), ...(bq.declarations ?? [])].map((t) => ({ t: `${t.target.schema}.${t.target.name}` }))];
         return [[{ n: 0, failing_rows: 0 }]];
       },
     };

@@ -74,6 +74,22 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
     `CREATE TABLE IF NOT EXISTS ${runs} (run_id ${dialect === "bigquery" ? "STRING" : "VARCHAR"}, started_at ${ts}, finished_at ${ts}, full_refresh ${dialect === "bigquery" ? "BOOL" : "BOOLEAN"}, loaded_through ${ts}, status ${dialect === "bigquery" ? "STRING" : "VARCHAR"})`,
   );
 
+  const existing = new Set(
+    (
+      await exec.query(
+        dialect === "bigquery"
+          ? `SELECT CONCAT(table_schema, '.', table_name) AS t FROM \`${db}.region-${(opts.location ?? "US").toLowerCase()}.INFORMATION_SCHEMA.TABLES\``
+          : "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables",
+      )
+    ).map((r) => String(r.t)),
+  );
+  const missing = (graph.declarations ?? []).map((d) => `${d.target.schema}.${d.target.name}`).filter((t) => t !== "ops.model_rebuild_dates" && !existing.has(t));
+  if (missing.length > 0) {
+    throw new Error(
+      `the warehouse has no ${missing.join(", ")}; the pipeline creates these tables: start the platform once (npm start) and send data, or load a workload with \`npx tideline generate --rows\``,
+    );
+  }
+
   // Everything loaded up to now is covered by this run; rows landing while it runs have a later
   // last_loaded_at and are picked up by the next run.
   const [through] = await exec.query(
@@ -103,16 +119,6 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
   }
   await exec.run(`CREATE OR REPLACE TABLE ${rebuildTable} (partition_date DATE)`);
   if (rebuildDates.length > 0) await exec.run(`INSERT INTO ${rebuildTable} (partition_date) VALUES ${rebuildDates.map((d) => `(DATE ${sqlString(d)})`).join(", ")}`);
-
-  const existing = new Set(
-    (
-      await exec.query(
-        dialect === "bigquery"
-          ? `SELECT CONCAT(table_schema, '.', table_name) AS t FROM \`${db}.region-${(opts.location ?? "US").toLowerCase()}.INFORMATION_SCHEMA.TABLES\``
-          : "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables",
-      )
-    ).map((r) => String(r.t)),
-  );
 
   log(`models: ${actions.filter((a) => a.kind === "table").length} models, ${actions.filter((a) => a.kind === "assertion").length} assertions, ${fullRefresh ? "full refresh" : `incremental (${rebuildDates.length} partition dates: ${summarizeDates(rebuildDates)})`}`);
   const results: ModelResult[] = [];

@@ -97,7 +97,7 @@ function dataflowGraph(o: DataflowGraphOptions) {
         const rows = prepared.flatMap(
           beam.withName(
             `Rows-${stream}`,
-            closure((p: PreparedChunk) => [...p.prepared.events, ...p.prepared.webhooks, ...p.prepared.cdc] as object[], {}),
+            closure((p: PreparedChunk) => fns.rawRowsOf(p, new Date().toISOString()), { fns, Date }),
           ),
         );
         await rows.applyAsync(io.writeToBigQuery(table, { createDisposition: "Never" }));

@@ -1,5 +1,10 @@
 /** Builds the EventRecord (contracts/records.ts) of one validated Segment event. */
+import type { z } from "zod";
 import type { EventRecord } from "../../../contracts/records.js";
+
+/** An EventRecord as it travels: null columns left out (the schema's input type restores them). */
+export type EventRecordWire = z.input<typeof EventRecord>;
+const wire = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 import type { SegmentEventParsed } from "../../../contracts/segment.js";
 import type { EdgeConfig } from "../config.js";
 import { campaignFrom } from "./campaign.js";
@@ -70,7 +75,7 @@ function contextForRecord(context: Obj, withheld: boolean): Obj {
 const EMPTY: Obj = {};
 
 /** Returns the record, or null when the event must be dropped for lack of consent (CONSENT_MODE=drop). */
-export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeConfig): EventRecord | null {
+export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeConfig): EventRecordWire | null {
   const ev = e as SegmentEventParsed & Obj;
   const rawContext = obj(ev.context);
   const consent = consentOf(rawContext, cfg.CONSENT_CATEGORY);
@@ -100,59 +105,60 @@ export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeC
   if (cfg.PII_FIELDS.length) roots = pseudonymize(roots, cfg.PII_FIELDS, cfg.PII_HASH_KEY);
 
   const type = ev.type;
-  // One literal with every column in contract order (no spreads: this runs once per event).
+  // One literal with every column in contract order (no spreads: this runs once per event). Null
+  // columns become undefined, which JSON.stringify leaves out natively: the wire form of the record.
   return {
     event_id: stableId(f.source, messageId),
     message_id: messageId,
     source: f.source,
     type,
-    event: type === "track" ? (ev.event as string) : null,
-    name: type === "page" || type === "screen" ? strOrNull(ev.name) : null,
-    user_id: withheld ? null : strOrNull(ev.userId),
-    anonymous_id: withheld ? null : strOrNull(ev.anonymousId),
-    group_id: type === "group" && !withheld ? strOrNull(ev.groupId) : null,
-    previous_id: type === "alias" && !withheld ? strOrNull(ev.previousId) : null,
+    event: wire(type === "track" ? (ev.event as string) : null),
+    name: wire(type === "page" || type === "screen" ? strOrNull(ev.name) : null),
+    user_id: wire(withheld ? null : strOrNull(ev.userId)),
+    anonymous_id: wire(withheld ? null : strOrNull(ev.anonymousId)),
+    group_id: wire(type === "group" && !withheld ? strOrNull(ev.groupId) : null),
+    previous_id: wire(type === "alias" && !withheld ? strOrNull(ev.previousId) : null),
     event_ts: time.event_ts,
     received_at: f.receivedAtIso,
-    sent_at: time.sent_at,
-    original_ts: time.original_ts,
-    clock_skew_ms: time.clock_skew_ms,
+    sent_at: wire(time.sent_at),
+    original_ts: wire(time.original_ts),
+    clock_skew_ms: wire(time.clock_skew_ms),
     properties: roots.properties,
     traits: roots.traits,
     context: roots.context,
     integrations: obj(ev.integrations),
-    consent_analytics: consent.analytics,
+    consent_analytics: wire(consent.analytics),
     consent_stripped: withheld,
     consent: consent.preferences,
-    ip,
-    geo_country: geo.geo_country,
-    geo_region: geo.geo_region,
-    geo_city: geo.geo_city,
-    geo_timezone: geo.geo_timezone,
+    ip: wire(ip),
+    geo_country: wire(geo.geo_country),
+    geo_region: wire(geo.geo_region),
+    geo_city: wire(geo.geo_city),
+    geo_timezone: wire(geo.geo_timezone),
     geo_source: geo.geo_source,
-    ua_browser: ua.ua_browser,
-    ua_browser_version: ua.ua_browser_version,
-    ua_os: ua.ua_os,
-    ua_os_version: ua.ua_os_version,
-    ua_device_type: ua.ua_device_type,
-    ua_device_vendor: ua.ua_device_vendor,
-    ua_device_model: ua.ua_device_model,
+    ua_browser: wire(ua.ua_browser),
+    ua_browser_version: wire(ua.ua_browser_version),
+    ua_os: wire(ua.ua_os),
+    ua_os_version: wire(ua.ua_os_version),
+    ua_device_type: wire(ua.ua_device_type),
+    ua_device_vendor: wire(ua.ua_device_vendor),
+    ua_device_model: wire(ua.ua_device_model),
     is_bot: ua.is_bot,
-    page_url: pageUrl,
-    page_path: strOrNull(page.path) ?? parsedPage?.path ?? null,
-    page_host: parsedPage?.host ?? null,
-    referrer_url: refRaw ?? null,
-    referrer_host: referrer.referrer_host,
-    referrer_medium: referrer.referrer_medium,
-    referrer_source: referrer.referrer_source,
-    campaign_source: campaign.campaign_source,
-    campaign_medium: campaign.campaign_medium,
-    campaign_name: campaign.campaign_name,
-    campaign_term: campaign.campaign_term,
-    campaign_content: campaign.campaign_content,
-    campaign_click_id: campaign.campaign_click_id,
-    library_name: strOrNull(library.name),
-    library_version: strOrNull(library.version),
+    page_url: wire(pageUrl),
+    page_path: wire(strOrNull(page.path) ?? parsedPage?.path ?? null),
+    page_host: wire(parsedPage?.host ?? null),
+    referrer_url: wire(refRaw ?? null),
+    referrer_host: wire(referrer.referrer_host),
+    referrer_medium: wire(referrer.referrer_medium),
+    referrer_source: wire(referrer.referrer_source),
+    campaign_source: wire(campaign.campaign_source),
+    campaign_medium: wire(campaign.campaign_medium),
+    campaign_name: wire(campaign.campaign_name),
+    campaign_term: wire(campaign.campaign_term),
+    campaign_content: wire(campaign.campaign_content),
+    campaign_click_id: wire(campaign.campaign_click_id),
+    library_name: wire(strOrNull(library.name)),
+    library_version: wire(strOrNull(library.version)),
     request_id: f.requestId,
   };
 }

@@ -12,16 +12,6 @@ import {
 import type { Stream } from "../../../contracts/records.js";
 import { UnavailableError } from "../errors.js";
 
-/** Record JSON for the wire: null-valued members are omitted (see contracts/records.ts). */
-export function serializeRecord(record: object): string {
-  const sparse: Record<string, unknown> = {};
-  for (const k in record) {
-    const v = (record as Record<string, unknown>)[k];
-    if (v !== null) sparse[k] = v;
-  }
-  return JSON.stringify(sparse);
-}
-
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(3 * QUEUE_MESSAGE_TARGET_BYTES);
 

@@ -17,7 +17,7 @@ import { isAscii, parseBody } from "../lib/json-body.js";
 import { describeIssues } from "../lib/zod-error.js";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit.js";
 import { readBody } from "../middleware/read-body.js";
-import { sendRecords, serializeRecord, utf8Length } from "../queue/producer.js";
+import { sendRecords, utf8Length } from "../queue/producer.js";
 import type { AppEnv } from "../types.js";
 
 type Obj = Record<string, unknown>;
@@ -85,7 +85,7 @@ async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyByt
       dropped++;
       continue;
     }
-    const json = serializeRecord(record);
+    const json = JSON.stringify(record);
     if (measure && json.length > MAX_EVENT_BYTES) {
       const size = utf8Length(JSON.stringify(raw));
       if (size > MAX_EVENT_BYTES) {

@@ -86,7 +86,8 @@ describe("streaming pipeline on the Pub/Sub emulator and DuckDB", () => {
       const mixed = shuffle([...changes, ...changes.filter((_, i) => i % 3 === 0)], 11);
       // Three separate deliveries so that older changes also arrive in later batches than newer ones.
       for (const part of [mixed.slice(0, 40), mixed.slice(40, 80), mixed.slice(80)]) {
-        await publish(h.pubsub, "cdc", part);
+        // With ordering keys, as the edge publishes CDC: per key in publish order, which is shuffled here.
+        await publish(h.pubsub, "cdc", part, (r: { ordering_key: string }) => r.ordering_key);
         await until(async () => p.pipeline.status.totals.messages >= mixed.indexOf(part[part.length - 1]!) + 1, 30_000, "CDC batch");
       }
       await until(async () => (await p.query("SELECT count(*) AS n FROM raw.cdc_changes"))[0]!.n === changes.length, 30_000, "change log");

@@ -137,6 +137,17 @@ describe("Segment track", () => {
     expect(b).toMatchObject({ geo_country: "FR", geo_city: null, geo_source: "header" });
   });
 
+  it("does not mistake the local runtime's placeholder request.cf (Austin, TX) for the visitor's location", async () => {
+    const res = await SELF.fetch("https://edge.test/v1/track", {
+      method: "POST",
+      headers: { authorization: basic(WRITE_KEY) },
+      body: JSON.stringify({ event: "E", anonymousId: "a", messageId: "geo-3" }),
+      cf: { asn: 395747, colo: "DFW", city: "Austin", region: "Texas", postalCode: "78701", country: "US", timezone: "America/Chicago" },
+    } as RequestInit);
+    expect(res.status).toBe(200);
+    expect(q.records()[0]).toMatchObject({ geo_country: null, geo_city: null, geo_source: "none" });
+  });
+
   it("flags bots and headless browsers", async () => {
     const res = await post(
       "/v1/page",

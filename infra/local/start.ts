@@ -116,7 +116,7 @@ function edgeService(s: LocalSettings): Service {
         "--var", `STORAGE_EMULATOR_HOST:http://127.0.0.1:${s.gcsPort}`,
         "--var", `GCP_PROJECT:${s.project}`,
       ];
-      child = spawn(wrangler, args, { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" } });
+      child = spawn(wrangler, args, { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
       child.stdout?.on("data", (b: Buffer) => log(b.toString()));
       child.stderr?.on("data", (b: Buffer) => log(b.toString()));
       child.once("exit", (code) => {

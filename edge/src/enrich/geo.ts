@@ -10,12 +10,18 @@ export interface Geo {
   geo_source: "cf" | "header" | "none";
 }
 
-type Cf = { country?: unknown; region?: unknown; city?: unknown; timezone?: unknown } | undefined;
+type Cf = { country?: unknown; region?: unknown; city?: unknown; timezone?: unknown; asn?: unknown; colo?: unknown; postalCode?: unknown } | undefined;
+
+/**
+ * wrangler dev / Miniflare without network access put a fixed placeholder into request.cf (Austin,
+ * Texas, Cloudflare's own ASN). Recording that as the visitor's location would be wrong.
+ */
+const isLocalPlaceholder = (cf: Cf) => cf?.asn === 395747 && cf?.colo === "DFW" && cf?.postalCode === "78701";
 const s = (v: unknown) => (typeof v === "string" && v && v !== "XX" && v !== "T1" ? v : null);
 
 export function geoFrom(req: Request): Geo {
   const cf = (req as unknown as { cf?: Cf }).cf;
-  const country = s(cf?.country);
+  const country = isLocalPlaceholder(cf) ? null : s(cf?.country);
   if (country) {
     return { geo_country: country, geo_region: s(cf?.region), geo_city: s(cf?.city), geo_timezone: s(cf?.timezone), geo_source: "cf" };
   }

@@ -74,6 +74,9 @@ const bqString = (s: string) => `"""${s.replace(/\\/g, "\\\\").replace(/"/g, '\\
 
 export type BuildMode = "create" | "incremental";
 
+/** Tag of incremental models whose rebuilt partitions are the touched dates only, not their neighbours. */
+export const TOUCHED_ONLY_TAG = "touched-partitions";
+
 /**
  * Statements that build a table action. `create` replaces the whole table; `incremental` deletes
  * the rebuild partitions and inserts the incremental query's rows (which cover exactly them).
@@ -88,16 +91,18 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
   if (mode === "incremental" && t.type === "incremental") {
     const col = t.bigquery?.partitionBy;
     if (!col) throw new Error(`${targetName(t.target)} is incremental but has no bigquery.partitionBy; set one so the runner knows which partitions to replace`);
-    // Replace the rebuild dates and every partition the incremental query produces rows for (a
-    // point-in-time model rebuilds all dates after the earliest touched one, not only those).
+    // Replace the rebuild dates (only the touched ones for models tagged touched-partitions) and every
+    // partition the incremental query produces rows for (a point-in-time model rebuilds all dates
+    // after the earliest touched one, not only those).
+    const dates = `SELECT partition_date FROM ${rebuildTable}${(t.tags ?? []).includes(TOUCHED_ONLY_TAG) ? " WHERE touched" : ""}`;
     if (dialect === "bigquery") {
-      out.push(`DELETE FROM ${target} WHERE ${col} IN (SELECT partition_date FROM ${rebuildTable}) OR ${col} IN (SELECT DISTINCT ${col} FROM (${t.incrementalQuery}) AS incremental_rows)`);
+      out.push(`DELETE FROM ${target} WHERE ${col} IN (${dates}) OR ${col} IN (SELECT DISTINCT ${col} FROM (${t.incrementalQuery}) AS incremental_rows)`);
       out.push(`INSERT INTO ${target}\n${t.incrementalQuery}`);
     } else {
       out.push(`CREATE OR REPLACE TEMP TABLE incremental_rows AS (${conv(t.incrementalQuery ?? t.query)})`);
-      out.push(`DELETE FROM ${target} WHERE ${col} IN (SELECT partition_date FROM ${rebuildTable}) OR ${col} IN (SELECT DISTINCT ${col} FROM incremental_rows)`);
+      out.push(`DELETE FROM ${target} WHERE ${col} IN (${dates}) OR ${col} IN (SELECT DISTINCT ${col} FROM incremental_rows)`);
       out.push(`INSERT INTO ${target} BY NAME (SELECT * FROM incremental_rows)`);
-      out.push(`CREATE OR REPLACE TEMP TABLE ${rebuiltTable(t.target)} AS SELECT DISTINCT ${col} AS partition_date FROM incremental_rows UNION SELECT partition_date FROM ${rebuildTable}`);
+      out.push(`CREATE OR REPLACE TEMP TABLE ${rebuiltTable(t.target)} AS SELECT DISTINCT ${col} AS partition_date FROM incremental_rows UNION ${dates}`);
       out.push("DROP TABLE incremental_rows");
     }
   } else if (t.type === "view") {

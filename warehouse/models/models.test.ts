@@ -212,6 +212,7 @@ describe("models on DuckDB", () => {
     await w.exec.run(`UPDATE core.orders SET status = 'cancelled', _updated_at = '${late}' WHERE id = 'o4'`);
     const inc = await runModels(w.exec, { graph: duck });
     expect(inc.fullRefresh).toBe(false);
+    expect(inc.touchedDates).toEqual(["2026-03-02", "2026-03-03", "2026-03-05"]);
     expect(inc.rebuildDates).toEqual(["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]);
     expect(inc.results.find((r) => r.name === "marts.sessions")?.mode).toBe("incremental");
     const models = (duck.tables ?? []).map((t) => `${t.target.schema}.${t.target.name}`);

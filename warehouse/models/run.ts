@@ -32,6 +32,8 @@ export interface ModelResult {
 
 export interface RunResult {
   results: ModelResult[];
+  /** Partition dates the pipeline touched since the last run, and those widened by a day either side. */
+  touchedDates: string[];
   rebuildDates: string[];
   fullRefresh: boolean;
   seconds: number;
@@ -101,6 +103,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
   const fullRefresh = !!opts.fullRefresh || since === null;
 
   let rebuildDates: string[] = [];
+  let touchedDates: string[] = [];
   if (!fullRefresh) {
     const touched = await exec.query(
       `SELECT DISTINCT CAST(d AS ${dialect === "bigquery" ? "STRING" : "VARCHAR"}) AS d FROM (
@@ -110,15 +113,18 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
        ) AS t ORDER BY 1`,
     );
     // Sessions cross midnight: a change on day D can end or extend sessions of D-1 and D+1.
+    touchedDates = touched.map((r) => String(r.d));
     const days = new Set<string>();
-    for (const r of touched) {
-      const d = new Date(`${String(r.d)}T00:00:00Z`);
+    for (const t of touchedDates) {
+      const d = new Date(`${t}T00:00:00Z`);
       for (const off of [-1, 0, 1]) days.add(new Date(d.getTime() + off * 86_400_000).toISOString().slice(0, 10));
     }
     rebuildDates = [...days].sort();
   }
-  await exec.run(`CREATE OR REPLACE TABLE ${rebuildTable} (partition_date DATE)`);
-  if (rebuildDates.length > 0) await exec.run(`INSERT INTO ${rebuildTable} (partition_date) VALUES ${rebuildDates.map((d) => `(DATE ${sqlString(d)})`).join(", ")}`);
+  await exec.run(`CREATE OR REPLACE TABLE ${rebuildTable} (partition_date DATE, touched ${dialect === "bigquery" ? "BOOL" : "BOOLEAN"})`);
+  if (rebuildDates.length > 0) {
+    await exec.run(`INSERT INTO ${rebuildTable} (partition_date, touched) VALUES ${rebuildDates.map((d) => `(DATE ${sqlString(d)}, ${touchedDates.includes(d)})`).join(", ")}`);
+  }
 
   log(`models: ${actions.filter((a) => a.kind === "table").length} models, ${actions.filter((a) => a.kind === "assertion").length} assertions, ${fullRefresh ? "full refresh" : `incremental (${rebuildDates.length} partition dates: ${summarizeDates(rebuildDates)})`}`);
   const results: ModelResult[] = [];
@@ -168,7 +174,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
   }
   // A --select run leaves other incremental models behind, so it does not move the watermark.
   await recordRun(exec, runs, opts, loadedThrough, fullRefresh, opts.select ? "partial" : "success", ts);
-  return { results, rebuildDates, fullRefresh, seconds: (performance.now() - started) / 1000 };
+  return { results, touchedDates, rebuildDates, fullRefresh, seconds: (performance.now() - started) / 1000 };
 }
 
 async function recordRun(exec: Executor, runs: string, opts: RunOptions, loadedThrough: string, fullRefresh: boolean, status: string, ts: string) {

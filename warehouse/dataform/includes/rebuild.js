@@ -1,7 +1,10 @@
-// Partition rebuilds of incremental models. The model runner writes the dates to rebuild (the
-// partitions the pipeline touched since the last run, widened by a day each way because sessions
-// cross midnight) to ops.model_rebuild_dates before it runs the graph; incremental queries read
-// their input only from around those dates and the runner replaces exactly those partitions.
+// Partition rebuilds of incremental models. Before it runs the graph, the model runner writes to
+// ops.model_rebuild_dates the partitions the pipeline touched since the last run (touched = true)
+// and their neighbours a day either side (touched = false; sessions cross midnight). Incremental
+// queries read their inputs only around those dates. The runner then replaces the partitions the
+// query produced plus the rebuild dates: all of them, or only the touched ones for models tagged
+// "touched-partitions" (models whose day depends on that day's input alone, and point-in-time
+// models that rebuild every day from the earliest touched one).
 const REBUILD_TABLE = "ops.model_rebuild_dates";
 const bigquery = ((dataform.projectConfig.vars && dataform.projectConfig.vars.dialect) || "bigquery") === "bigquery";
 
@@ -13,9 +16,14 @@ function addDays(d, n) {
   return bigquery ? `DATE_ADD(${d}, INTERVAL ${n} DAY)` : `CAST(${d} + INTERVAL (${n}) DAY AS DATE)`;
 }
 
-/** Predicate: col is one of the rebuild dates. */
+/** Predicate: col is one of the rebuild dates (touched or neighbour). */
 function inDates(col) {
   return `${col} IN (SELECT partition_date FROM ${table()})`;
+}
+
+/** Predicate: col is a date the pipeline touched. */
+function inTouched(col) {
+  return `${col} IN (SELECT partition_date FROM ${table()} WHERE touched)`;
 }
 
 /** Predicate: col within the rebuild dates widened by `days` either side (for inputs of windowed logic). */
@@ -23,9 +31,9 @@ function nearDates(col, days) {
   return `${col} BETWEEN (SELECT ${addDays("MIN(partition_date)", -days)} FROM ${table()}) AND (SELECT ${addDays("MAX(partition_date)", days)} FROM ${table()})`;
 }
 
-/** Predicate: col on or after the earliest rebuild date minus `days` (for point-in-time features, which every later day depends on, and labels, which look `days` ahead). */
+/** Predicate: col on or after the earliest touched date minus `days` (point-in-time features: every later day depends on it). */
 function afterFirst(col, days) {
-  return `${col} >= (SELECT ${addDays("MIN(partition_date)", -(days || 0))} FROM ${table()})`;
+  return `${col} >= (SELECT ${addDays("MIN(partition_date)", -(days || 0))} FROM ${table()} WHERE touched)`;
 }
 
-module.exports = { REBUILD_TABLE, table, inDates, nearDates, afterFirst };
+module.exports = { REBUILD_TABLE, table, inDates, inTouched, nearDates, afterFirst };

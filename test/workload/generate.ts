@@ -222,7 +222,15 @@ export function visitorItems(o: WorkloadOptions, v: number, products: Product[] 
           customerCreated = true;
           const cust = { id: customerId, email: `shopper${v}@example.com`, first_name: "Shopper", last_name: String(v), country, created_at: iso(at - 60_000), updated_at: iso(at - 60_000) };
           items.push(cdc("customers", "c", null, cust, at - 60_000, lsnAt(at - 60_000, v, k++)));
-          items.push({ kind: "hubspot", at: at - 30_000, body: [{ eventId: v * 1000 + orderSeq, subscriptionId: 1, portalId: 4242, appId: 7, occurredAt: at - 30_000, subscriptionType: "contact.creation", attemptNumber: 0, objectId: 100000 + v, changeSource: "CRM" }] });
+          // HubSpot sends a contact's creation and its property changes together in one delivery.
+          items.push({
+            kind: "hubspot",
+            at: at - 30_000,
+            body: [
+              { eventId: v * 1000 + orderSeq * 2, subscriptionId: 1, portalId: 4242, appId: 7, occurredAt: at - 30_000, subscriptionType: "contact.creation", attemptNumber: 0, objectId: 100000 + v, changeSource: "CRM" },
+              { eventId: v * 1000 + orderSeq * 2 + 1, subscriptionId: 2, portalId: 4242, appId: 7, occurredAt: at - 30_000, subscriptionType: "contact.propertyChange", attemptNumber: 0, objectId: 100000 + v, propertyName: "lifecyclestage", propertyValue: "customer", changeSource: "INTEGRATION" },
+            ],
+          });
         }
         const order = { id: orderId, customer_id: customerId, status: "pending", total_amount: total.toFixed(2), currency: "EUR", created_at: iso(at), updated_at: iso(at) };
         items.push(cdc("orders", "c", null, order, at, lsnAt(at, v, k++)));

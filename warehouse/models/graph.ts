@@ -94,7 +94,7 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
     // Replace the rebuild dates (only the touched ones for models tagged touched-partitions) and every
     // partition the incremental query produces rows for (a point-in-time model rebuilds all dates
     // after the earliest touched one, not only those).
-    const dates = `SELECT partition_date FROM ${rebuildTable}${(t.tags ?? []).includes(TOUCHED_ONLY_TAG) ? " WHERE touched" : ""}`;
+    const dates = `SELECT partition_date FROM ${rebuildTable} WHERE ${(t.tags ?? []).includes(TOUCHED_ONLY_TAG) ? "touched" : "rebuild"}`;
     if (dialect === "bigquery") {
       out.push(`DELETE FROM ${target} WHERE ${col} IN (${dates}) OR ${col} IN (SELECT DISTINCT ${col} FROM (${t.incrementalQuery}) AS incremental_rows)`);
       out.push(`INSERT INTO ${target}\n${t.incrementalQuery}`);

@@ -304,7 +304,7 @@ describe("BigQuery", () => {
     }
     expect(failures).toEqual([]);
     expect(issued.filter((s) => s.startsWith("CREATE OR REPLACE TABLE `tideline-local.marts.sessions` PARTITION BY session_date CLUSTER BY visitor_id"))).toHaveLength(1);
-    expect(issued.filter((s) => s.startsWith("DELETE FROM `tideline-local.marts.sessions` WHERE session_date IN (SELECT partition_date FROM `tideline-local.ops.model_rebuild_dates`) OR session_date IN (SELECT DISTINCT session_date FROM ("))).toHaveLength(1);
+    expect(issued.filter((s) => s.startsWith("DELETE FROM `tideline-local.marts.sessions` WHERE session_date IN (SELECT partition_date FROM `tideline-local.ops.model_rebuild_dates` WHERE rebuild) OR session_date IN (SELECT DISTINCT session_date FROM ("))).toHaveLength(1);
     expect(issued.some((s) => s.includes('"marts"') || s.includes("json_extract_string"))).toBe(false);
     expect(plan(bq).length).toBe(issued.filter((s) => s.startsWith("SELECT COUNT(*) AS")).length / 2);
   });

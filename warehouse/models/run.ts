@@ -104,6 +104,8 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
 
   let rebuildDates: string[] = [];
   let touchedDates: string[] = [];
+  /** Rebuild dates and a day either side: what the rebuild days' sessions may read. */
+  let inputDates: string[] = [];
   if (!fullRefresh) {
     const touched = await exec.query(
       `SELECT DISTINCT CAST(d AS ${dialect === "bigquery" ? "STRING" : "VARCHAR"}) AS d FROM (
@@ -114,16 +116,23 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
     );
     // Sessions cross midnight: a change on day D can end or extend sessions of D-1 and D+1.
     touchedDates = touched.map((r) => String(r.d));
-    const days = new Set<string>();
-    for (const t of touchedDates) {
-      const d = new Date(`${t}T00:00:00Z`);
-      for (const off of [-1, 0, 1]) days.add(new Date(d.getTime() + off * 86_400_000).toISOString().slice(0, 10));
-    }
-    rebuildDates = [...days].sort();
+    const around = (k: number) => {
+      const days = new Set<string>();
+      for (const t of touchedDates) {
+        const d = new Date(`${t}T00:00:00Z`).getTime();
+        for (let off = -k; off <= k; off++) days.add(new Date(d + off * 86_400_000).toISOString().slice(0, 10));
+      }
+      return [...days].sort();
+    };
+    rebuildDates = around(1);
+    inputDates = around(2);
   }
-  await exec.run(`CREATE OR REPLACE TABLE ${rebuildTable} (partition_date DATE, touched ${dialect === "bigquery" ? "BOOL" : "BOOLEAN"})`);
-  if (rebuildDates.length > 0) {
-    await exec.run(`INSERT INTO ${rebuildTable} (partition_date, touched) VALUES ${rebuildDates.map((d) => `(DATE ${sqlString(d)}, ${touchedDates.includes(d)})`).join(", ")}`);
+  const bool = dialect === "bigquery" ? "BOOL" : "BOOLEAN";
+  await exec.run(`CREATE OR REPLACE TABLE ${rebuildTable} (partition_date DATE, touched ${bool}, rebuild ${bool})`);
+  if (inputDates.length > 0) {
+    await exec.run(
+      `INSERT INTO ${rebuildTable} (partition_date, touched, rebuild) VALUES ${inputDates.map((d) => `(DATE ${sqlString(d)}, ${touchedDates.includes(d)}, ${rebuildDates.includes(d)})`).join(", ")}`,
+    );
   }
 
   log(`models: ${actions.filter((a) => a.kind === "table").length} models, ${actions.filter((a) => a.kind === "assertion").length} assertions, ${fullRefresh ? "full refresh" : `incremental (${rebuildDates.length} partition dates: ${summarizeDates(rebuildDates)})`}`);
@@ -172,6 +181,10 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
       log(`${prefix} ${a.name.padEnd(40)} ${"ok".padEnd(11)} ${r.seconds.toFixed(2).padStart(7)} s`);
     }
   }
+  // Leave the file checkpointed: otherwise the next run (or the pipeline's next commit) pays for
+  // writing this run's tables out of the WAL. Best effort: DuckDB skips it while other
+  // transactions are open (e.g. the pipeline mid-commit), and the auto-checkpoint catches up later.
+  if (dialect === "duckdb") await exec.run("CHECKPOINT").catch(() => undefined);
   // A --select run leaves other incremental models behind, so it does not move the watermark.
   await recordRun(exec, runs, opts, loadedThrough, fullRefresh, opts.select ? "partial" : "success", ts);
   return { results, touchedDates, rebuildDates, fullRefresh, seconds: (performance.now() - started) / 1000 };

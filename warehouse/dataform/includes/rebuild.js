@@ -1,8 +1,10 @@
 // Partition rebuilds of incremental models. Before it runs the graph, the model runner writes to
-// ops.model_rebuild_dates the partitions the pipeline touched since the last run (touched = true)
-// and their neighbours a day either side (touched = false; sessions cross midnight). Incremental
-// queries read their inputs only around those dates. The runner then replaces the partitions the
-// query produced plus the rebuild dates: all of them, or only the touched ones for models tagged
+// ops.model_rebuild_dates (partition_date, touched, rebuild) the dates the pipeline touched since the
+// last run (touched), those and their neighbours a day either side (rebuild: sessions cross
+// midnight) and one more day either side (inputs of the rebuild days' sessions). Incremental
+// queries read their inputs only from those dates; every predicate is an IN over the table, which
+// engines turn into a partition-pruning semi-join. The runner then replaces the partitions the query
+// produced plus the rebuild dates: all of them, or only the touched ones for models tagged
 // "touched-partitions" (models whose day depends on that day's input alone, and point-in-time
 // models that rebuild every day from the earliest touched one).
 const REBUILD_TABLE = "ops.model_rebuild_dates";
@@ -18,7 +20,7 @@ function addDays(d, n) {
 
 /** Predicate: col is one of the rebuild dates (touched or neighbour). */
 function inDates(col) {
-  return `${col} IN (SELECT partition_date FROM ${table()})`;
+  return `${col} IN (SELECT partition_date FROM ${table()} WHERE rebuild)`;
 }
 
 /** Predicate: col is a date the pipeline touched. */
@@ -26,9 +28,9 @@ function inTouched(col) {
   return `${col} IN (SELECT partition_date FROM ${table()} WHERE touched)`;
 }
 
-/** Predicate: col within the rebuild dates widened by `days` either side (for inputs of windowed logic). */
-function nearDates(col, days) {
-  return `${col} BETWEEN (SELECT ${addDays("MIN(partition_date)", -days)} FROM ${table()}) AND (SELECT ${addDays("MAX(partition_date)", days)} FROM ${table()})`;
+/** Predicate: col is a rebuild date or a day next to one (the inputs of windowed logic such as sessions). */
+function nearDates(col) {
+  return `${col} IN (SELECT partition_date FROM ${table()})`;
 }
 
 /** Predicate: col on or after the earliest touched date minus `days` (point-in-time features: every later day depends on it). */

@@ -53,6 +53,15 @@ describe("DuckDbSink", () => {
     expect(await q("SELECT sum(events)::BIGINT AS n FROM ops.realtime_metrics")).toEqual([{ n: 5 }]);
   });
 
+  it("loads records in the edge's wire form (null columns omitted, unknown members dropped)", async () => {
+    const full = eventRecord(9, iso(MIN));
+    const wire = Object.fromEntries(Object.entries({ ...full, future_member: 1 }).filter(([, v]) => v !== null));
+    await processMessages(sink, [{ stream: "events", data: JSON.stringify(wire) }], { mode: "live", now: at(NOW) });
+    expect(await q(`SELECT user_id, group_id, name, geo_region, source FROM raw.events WHERE event_id = '${full.event_id}'`)).toEqual([
+      { user_id: full.user_id, group_id: null, name: null, geo_region: null, source: "web" },
+    ]);
+  });
+
   it("applies CDC into core tables by position and keeps the change log", async () => {
     const o = (status: string, total: unknown) => ({ id: 1, customer_id: 7, status, total_amount: total, currency: "EUR", created_at: 1764064800000000, updated_at: "2025-11-25T10:00:00Z" });
     const c1 = cdcRecord({ table: "orders", op: "c", pos: 1, id: 1, after: o("pending", "10.50") });

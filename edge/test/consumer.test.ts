@@ -34,8 +34,9 @@ const change = (id: string, key: number) => ({ event_id: id, source_name: "shop"
 async function run(queue: string, messages: { id: string; body: string; attempts?: number }[]) {
   const batch = createMessageBatch(queue, messages.map((m) => ({ id: m.id, timestamp: new Date(), attempts: m.attempts ?? 1, body: m.body })));
   const ctx = createExecutionContext();
-  await worker.queue!(batch as never, env as never, ctx);
-  return getQueueResult(batch, ctx);
+  await (worker.queue as (b: unknown, e: unknown, c: unknown) => Promise<void>)(batch, env, ctx);
+  const result: { explicitAcks: string[]; retryMessages: { msgId: string }[] } = await getQueueResult(batch, ctx);
+  return result;
 }
 
 const gunzip = async (bytes: Uint8Array) => new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();

@@ -4,6 +4,7 @@
  * MAX_BULK_UPLOAD_BYTES never sits in the Worker's memory whole. Lines are counted on the way.
  */
 import { tooLarge } from "../errors.js";
+import type { Fetch } from "../google/http.js";
 
 /** GCS requires non-final chunks to be multiples of 256 KiB. */
 export const CHUNK_BYTES = 32 * 256 * 1024;
@@ -17,7 +18,7 @@ export interface UploadTarget {
   contentEncoding?: string;
   metadata?: Record<string, string>;
   headers: () => Promise<Record<string, string>>;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
 }
 
 export interface UploadedObject {
@@ -39,7 +40,7 @@ export async function resumableUpload(
   maxBytes: number,
   onChunk?: (chunk: Uint8Array) => void,
 ): Promise<UploadedObject> {
-  const doFetch = t.fetch ?? fetch;
+  const doFetch: Fetch = t.fetch ?? ((url, init) => fetch(url, init));
   const start = await doFetch(
     `${t.base}/upload/storage/v1/b/${encodeURIComponent(t.bucket)}/o?uploadType=resumable&name=${encodeURIComponent(t.name)}&ifGenerationMatch=0`,
     {

@@ -32,6 +32,7 @@ export interface CompiledTable {
   target: Target;
   query: string;
   incrementalQuery?: string;
+  uniqueKey?: string[];
   preOps?: string[];
   postOps?: string[];
   dependencyTargets?: Target[];

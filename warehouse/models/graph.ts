@@ -88,7 +88,21 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
   // their location and access; locally the schema is created here.
   const out = dialect === "bigquery" ? [] : [`CREATE SCHEMA IF NOT EXISTS "${t.target.schema}"`];
   out.push(...(t.preOps ?? []).map(conv));
-  if (mode === "incremental" && t.type === "incremental") {
+  if (mode === "incremental" && t.type === "incremental" && t.uniqueKey?.length) {
+    // Dataform's uniqueKey semantics: rows of the incremental query replace the rows with the same
+    // key; other rows stay. For models where a change touches few keys across many partitions.
+    const match = (src: string) => t.uniqueKey!.map((k) => `${src}.${k} = ${t.target.name}.${k}`).join(" AND ");
+    if (dialect === "bigquery") {
+      out.push(`DELETE FROM ${target} WHERE EXISTS (SELECT 1 FROM (${t.incrementalQuery}) AS incremental_rows WHERE ${match("incremental_rows")})`);
+      out.push(`INSERT INTO ${target}\n${t.incrementalQuery}`);
+    } else {
+      out.push(`CREATE OR REPLACE TEMP TABLE incremental_rows AS (${conv(t.incrementalQuery ?? t.query)})`);
+      out.push(`DELETE FROM ${target} WHERE EXISTS (SELECT 1 FROM incremental_rows WHERE ${match("incremental_rows")})`);
+      out.push(`INSERT INTO ${target} BY NAME (SELECT * FROM incremental_rows)`);
+      if (t.bigquery?.partitionBy) out.push(`CREATE OR REPLACE TEMP TABLE ${rebuiltTable(t.target)} AS SELECT DISTINCT ${t.bigquery.partitionBy} AS partition_date FROM incremental_rows`);
+      out.push("DROP TABLE incremental_rows");
+    }
+  } else if (mode === "incremental" && t.type === "incremental") {
     const col = t.bigquery?.partitionBy;
     if (!col) throw new Error(`${targetName(t.target)} is incremental but has no bigquery.partitionBy; set one so the runner knows which partitions to replace`);
     // Replace the rebuild dates (only the touched ones for models tagged touched-partitions) and every

@@ -165,11 +165,12 @@ describe("models on DuckDB", () => {
       // o2 came from the shop database, not the site: the 03-03 cart day counts as abandoned.
       { customer_id: "c2", d: "2026-03-04", o7: 1, o90: 1, r7: 40, dslo: 1, s7: 1, cd: 1, ab: 1, car: 1 },
     ]);
-    expect(await w.rows("SELECT customer_id, feature_date::VARCHAR AS d, purchased_next_30d AS p, orders_next_30d::INT AS o, label_complete AS c FROM features.customer_labels_daily ORDER BY 1, 2")).toEqual([
-      { customer_id: "c1", d: "2026-03-03", p: true, o: 1, c: false },
-      { customer_id: "c1", d: "2026-03-04", p: false, o: 0, c: false },
-      { customer_id: "c2", d: "2026-03-03", p: true, o: 1, c: false },
-      { customer_id: "c2", d: "2026-03-04", p: false, o: 0, c: false },
+    expect(await w.rows("SELECT customer_id, feature_date::VARCHAR AS d, purchased_next_30d AS p, orders_next_30d::INT AS o, revenue_next_30d::DOUBLE AS r, label_window_end::VARCHAR AS e FROM features.customer_labels_daily ORDER BY 1, 2")).toEqual([
+      // From 03-03 on, c1 orders o4 (60; o3 was cancelled); c2 orders o2 (40).
+      { customer_id: "c1", d: "2026-03-03", p: true, o: 1, r: 60, e: "2026-04-02" },
+      { customer_id: "c1", d: "2026-03-04", p: false, o: 0, r: 0, e: "2026-04-03" },
+      { customer_id: "c2", d: "2026-03-03", p: true, o: 1, r: 40, e: "2026-04-02" },
+      { customer_id: "c2", d: "2026-03-04", p: false, o: 0, r: 0, e: "2026-04-03" },
     ]);
   });
 

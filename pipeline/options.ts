@@ -25,3 +25,6 @@ export const DEFAULT_PUBSUB_EMULATOR_HOST = "127.0.0.1:8085";
 export const DEFAULT_STORAGE_EMULATOR_HOST = "http://127.0.0.1:4443";
 /** The archive bucket of infra/resources.json for the project (tideline-local-raw locally). */
 export const RAW_BUCKET = process.env.TIDELINE_RAW_BUCKET ?? bucketName(loadResources().buckets.raw, process.env.TIDELINE_PROJECT ?? LOCAL_PROJECT);
+
+/** The landing bucket of bulk uploads (tideline-local-landing locally). */
+export const LANDING_BUCKET = process.env.TIDELINE_LANDING_BUCKET ?? bucketName(loadResources().buckets.landing, process.env.TIDELINE_PROJECT ?? LOCAL_PROJECT);

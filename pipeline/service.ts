@@ -6,8 +6,10 @@
 import { fileURLToPath } from "node:url";
 import { DuckDbSink, warehousePath } from "../warehouse/duckdb/sink.js";
 import { dashboardPort, startOperatorApi } from "./operator-api.js";
-import { batchOptionsFromEnv, DEFAULT_PUBSUB_EMULATOR_HOST } from "./options.js";
-import { ensureSubscriptions, PubSubSource } from "./sources/pubsub.js";
+import { batchOptionsFromEnv, DEFAULT_PUBSUB_EMULATOR_HOST, LANDING_BUCKET } from "./options.js";
+import { LandingLoader } from "./sources/landing.js";
+import { LOCAL_PROJECT, PubSubSource } from "./sources/pubsub.js";
+import { ensureResources } from "../infra/local/pubsub-emulator.js";
 import { StreamingPipeline } from "./streaming.js";
 import { runBackfill } from "./backfill.js";
 import { GcsArchive } from "./sources/archive.js";
@@ -19,6 +21,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 interface Running {
   sink: DuckDbSink;
   pipeline: StreamingPipeline;
+  landing: LandingLoader;
   api: Awaited<ReturnType<typeof startOperatorApi>>;
 }
 let running: Running | null = null;
@@ -40,7 +43,8 @@ export const pipelineService = {
     try {
       await sink.init();
       const source = PubSubSource.local();
-      await ensureSubscriptions(source.pubsub).catch((e: Error) => {
+      // Idempotent; npm start has done it already, a standalone run may not have.
+      await ensureResources(process.env.PUBSUB_EMULATOR_HOST!, process.env.PUBSUB_PROJECT_ID ?? LOCAL_PROJECT).catch((e: Error) => {
         throw new Error(
           `could not reach the Pub/Sub emulator at ${process.env.PUBSUB_EMULATOR_HOST} to set up the pipeline's subscriptions (${e.message}); start it first (npm start does) or point PUBSUB_EMULATOR_HOST at it`,
         );
@@ -55,7 +59,9 @@ export const pipelineService = {
           runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams as InputStream[] } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress }),
       });
       pipeline.start();
-      running = { sink, pipeline, api };
+      const landing = new LandingLoader({ pubsub: source.pubsub, reader: new GcsArchive(LANDING_BUCKET), sink, batch: batchOptionsFromEnv(), log: (l) => console.error(l) });
+      landing.start();
+      running = { sink, pipeline, api, landing };
     } catch (e) {
       await sink.close();
       throw e;
@@ -73,6 +79,7 @@ export const pipelineService = {
     const r = running;
     running = null;
     if (!r) return;
+    await r.landing.stop();
     await r.pipeline.stop();
     await r.api.close();
     await modelsRun;

@@ -74,9 +74,9 @@ function gcsService(s: LocalSettings): Service {
   return {
     name: "gcs",
     async start() {
-      const candidates = ["gcs/index.ts", "gcs-store/index.ts", "gcs-store/server.ts"].map((p) => join(REPO_ROOT, "infra/local", p)).filter(existsSync);
+      const candidates = ["storage/index.ts"].map((p) => join(REPO_ROOT, "infra/local", p)).filter(existsSync);
       if (!candidates.length) {
-        log("the local GCS store (infra/local/gcs-store) is not in this checkout: the raw archive is off");
+        log("the local GCS store (infra/local/storage) is not in this checkout: the raw archive is off");
         skipped = true;
         return;
       }

@@ -1,0 +1,1 @@
+export { startGcsStore } from "./server.js";

@@ -19,6 +19,21 @@ export interface ArchiveReader {
   read(name: string): Promise<Uint8Array>;
 }
 
+/**
+ * The client for an endpoint. @google-cloud/storage v7 takes STORAGE_EMULATOR_HOST, when set, as its
+ * request base verbatim (without the /storage/v1 path that `apiEndpoint` gets), which only stores
+ * that also answer on the bare paths accept; the client is therefore built from `apiEndpoint` alone.
+ */
+function storageClient(apiEndpoint: string, projectId: string): Storage {
+  const saved = process.env.STORAGE_EMULATOR_HOST;
+  delete process.env.STORAGE_EMULATOR_HOST;
+  try {
+    return new Storage({ apiEndpoint: apiEndpoint.replace(/\/+$/, "").replace(/\/storage\/v1$/, ""), projectId });
+  } finally {
+    if (saved !== undefined) process.env.STORAGE_EMULATOR_HOST = saved;
+  }
+}
+
 export class GcsArchive implements ArchiveReader {
   private readonly storage: Storage;
   constructor(
@@ -26,7 +41,7 @@ export class GcsArchive implements ArchiveReader {
     apiEndpoint = process.env.STORAGE_EMULATOR_HOST ?? DEFAULT_STORAGE_EMULATOR_HOST,
     projectId = process.env.GOOGLE_CLOUD_PROJECT ?? "tideline-local",
   ) {
-    this.storage = new Storage({ apiEndpoint, projectId });
+    this.storage = storageClient(apiEndpoint, projectId);
   }
 
   async list(prefix: string) {

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { CdcRecord, DeadLetterRecord, EventRecord, WebhookRecord } from "./records.js";
 import { bool, date, decimal, int, str, timestamp } from "./columns.js";
+import { PIPELINE_TABLES } from "./pipeline-tables.js";
 
 export interface TableSpec {
   dataset: "raw" | "core" | "ops";
@@ -162,6 +163,7 @@ export const TABLES: TableSpec[] = [
   coreOrders,
   coreOrderItems,
   opsDeadLetters,
+  ...PIPELINE_TABLES,
 ];
 
 export const tableId = (t: Pick<TableSpec, "dataset" | "name">) => `${t.dataset}.${t.name}`;

@@ -5,7 +5,7 @@
 import { Analytics } from "@segment/analytics-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { EventRecord } from "../contracts/records.js";
-import { collect, startStack, type Stack } from "./support/stack.js";
+import { startStack, subscribe, type Stack } from "./support/stack.js";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -16,6 +16,7 @@ afterAll(async () => {
 });
 
 it("events sent with @segment/analytics-node arrive on the events topic, once each", async () => {
+  const topic = await subscribe(stack.pubsub, "events");
   const analytics = new Analytics({ writeKey: "local_dev_write_key", host: stack.edgeUrl, flushAt: 20, flushInterval: 200, maxRetries: 3 });
   const errors: unknown[] = [];
   analytics.on("error", (e) => errors.push(e));
@@ -32,7 +33,8 @@ it("events sent with @segment/analytics-node arrive on the events topic, once ea
 
   const expected = 29;
   const mine = (ms: { data: string }[]) => ms.map((m) => EventRecord.parse(JSON.parse(m.data))).filter((r) => (r.user_id ?? r.anonymous_id ?? "").startsWith(run));
-  const got = await collect(stack.pubsub, "events", (ms) => new Set(mine(ms).map((r) => r.event_id)).size >= expected, 60_000);
+  const got = await topic.until((ms) => new Set(mine(ms).map((r) => r.event_id)).size >= expected, 60_000);
+  await topic.close();
   const records = mine(got);
   const unique = new Map(records.map((r) => [r.event_id, r]));
   expect(unique.size).toBe(expected);

@@ -314,3 +314,53 @@ COMMENT ON COLUMN ops.dead_letters.event_id IS 'The record''s event_id when know
 COMMENT ON COLUMN ops.dead_letters.attempts IS 'Delivery attempts made before giving up.';
 COMMENT ON COLUMN ops.dead_letters.failed_at IS 'When it was dead-lettered (UTC).';
 COMMENT ON COLUMN ops.dead_letters.payload IS 'The record or message exactly as it was, as JSON text.';
+CREATE TABLE IF NOT EXISTS ops.watermarks (
+  stream VARCHAR NOT NULL,
+  watermark_ts TIMESTAMPTZ NOT NULL,
+  max_event_ts TIMESTAMPTZ NOT NULL,
+  out_of_orderness_ms BIGINT NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (stream)
+);
+COMMENT ON TABLE ops.watermarks IS 'Per-stream event-time watermark of the streaming pipeline: max event time seen minus the allowed out-of-orderness.';
+COMMENT ON COLUMN ops.watermarks.stream IS 'Stream: events, webhooks or cdc.';
+COMMENT ON COLUMN ops.watermarks.watermark_ts IS 'Records with an event time before this instant are late.';
+COMMENT ON COLUMN ops.watermarks.max_event_ts IS 'Greatest event time loaded so far.';
+COMMENT ON COLUMN ops.watermarks.out_of_orderness_ms IS 'Out-of-orderness allowed when the watermark was computed (ms).';
+COMMENT ON COLUMN ops.watermarks.updated_at IS 'When the pipeline last moved the watermark (UTC).';
+CREATE TABLE IF NOT EXISTS ops.partitions_touched (
+  table_name VARCHAR NOT NULL,
+  event_date DATE NOT NULL,
+  rows_loaded BIGINT NOT NULL,
+  late_rows BIGINT NOT NULL,
+  first_loaded_at TIMESTAMPTZ NOT NULL,
+  last_loaded_at TIMESTAMPTZ NOT NULL,
+  last_late_at TIMESTAMPTZ,
+  PRIMARY KEY (table_name, event_date)
+);
+COMMENT ON TABLE ops.partitions_touched IS 'Event-date partitions each table received rows for, with late-row counts: the work list of incremental model rebuilds.';
+COMMENT ON COLUMN ops.partitions_touched.table_name IS 'Warehouse table, e.g. raw.events.';
+COMMENT ON COLUMN ops.partitions_touched.event_date IS 'UTC event date (the partition) that received rows.';
+COMMENT ON COLUMN ops.partitions_touched.rows_loaded IS 'Rows loaded into the partition so far.';
+COMMENT ON COLUMN ops.partitions_touched.late_rows IS 'Of those, rows that arrived behind the watermark.';
+COMMENT ON COLUMN ops.partitions_touched.first_loaded_at IS 'When the pipeline first wrote into the partition (UTC).';
+COMMENT ON COLUMN ops.partitions_touched.last_loaded_at IS 'When the pipeline last wrote into the partition (UTC); rebuild partitions newer than the last model run.';
+COMMENT ON COLUMN ops.partitions_touched.last_late_at IS 'When a late row last landed in the partition (UTC); null when none did.';
+CREATE TABLE IF NOT EXISTS ops.realtime_metrics (
+  stream VARCHAR NOT NULL,
+  minute TIMESTAMPTZ NOT NULL,
+  events BIGINT NOT NULL,
+  orders BIGINT NOT NULL,
+  revenue DECIMAL(38,9) NOT NULL,
+  late_events BIGINT NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (stream, minute)
+);
+COMMENT ON TABLE ops.realtime_metrics IS 'Per-minute event-time metrics per stream (events, orders, revenue); late records add to the minute they belong to.';
+COMMENT ON COLUMN ops.realtime_metrics.stream IS 'Stream: events, webhooks or cdc.';
+COMMENT ON COLUMN ops.realtime_metrics.minute IS 'Start of the event-time minute (UTC).';
+COMMENT ON COLUMN ops.realtime_metrics.events IS 'Records with an event time in this minute.';
+COMMENT ON COLUMN ops.realtime_metrics.orders IS 'Order Completed track events in this minute.';
+COMMENT ON COLUMN ops.realtime_metrics.revenue IS 'Sum of properties.revenue (else properties.total) of those orders.';
+COMMENT ON COLUMN ops.realtime_metrics.late_events IS 'Of the records, how many arrived behind the watermark.';
+COMMENT ON COLUMN ops.realtime_metrics.updated_at IS 'When the pipeline last changed this minute (UTC).';

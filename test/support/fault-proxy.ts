@@ -36,7 +36,11 @@ function mulberry32(seed: number) {
   };
 }
 
-export async function startFaultProxy(opts: { target: string; faultRate: number; seed?: number }): Promise<FaultProxy> {
+/**
+ * `schedule: true` makes faults deterministic: every fifth request (20%) fails, cycling through
+ * dropped-after-forwarding, 503, dropped-before-forwarding and 429, so a short run meets every kind.
+ */
+export async function startFaultProxy(opts: { target: string; faultRate: number; seed?: number; schedule?: boolean }): Promise<FaultProxy> {
   const target = new URL(opts.target);
   const rand = mulberry32(opts.seed ?? 1);
   let rate = opts.faultRate;
@@ -60,11 +64,19 @@ export async function startFaultProxy(opts: { target: string; faultRate: number;
     req.pipe(up);
   };
 
+  let faultsInjected = 0;
+  const SCHEDULE = [3, 1, 2, 0];
   const server: Server = createServer((req, res) => {
     stats.requests++;
-    const r = rand();
-    if (r >= rate) return forward(req, res, false);
-    const kind = Math.floor((r / rate) * 4);
+    let kind: number;
+    if (opts.schedule) {
+      if (rate === 0 || (rate < 1 && stats.requests % Math.round(1 / rate) !== 1)) return forward(req, res, false);
+      kind = SCHEDULE[faultsInjected++ % SCHEDULE.length]!;
+    } else {
+      const r = rand();
+      if (r >= rate) return forward(req, res, false);
+      kind = Math.floor((r / rate) * 4);
+    }
     if (kind === 3) {
       stats.droppedAfter++;
       return forward(req, res, true);

@@ -7,7 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { PubSub } from "@google-cloud/pubsub";
+import { PubSub, v1 } from "@google-cloud/pubsub";
+import { credentials } from "@grpc/grpc-js";
 import { Storage } from "@google-cloud/storage";
 import { unstable_startWorker } from "wrangler";
 import { ensureResources, startPubSubEmulator } from "../../infra/local/pubsub-emulator.js";
@@ -68,8 +69,8 @@ export async function startStack(opts: { faultRate?: number; seed?: number } = {
     let pubsubForEdge = emulator.host;
     let gcsForEdge = gcs.url;
     if (opts.faultRate !== undefined) {
-      proxies.pubsub = await startFaultProxy({ target: `http://${emulator.host}`, faultRate: opts.faultRate, seed: opts.seed ?? 1 });
-      proxies.gcs = await startFaultProxy({ target: gcs.url, faultRate: opts.faultRate, seed: (opts.seed ?? 1) + 1 });
+      proxies.pubsub = await startFaultProxy({ target: `http://${emulator.host}`, faultRate: opts.faultRate, seed: opts.seed ?? 1, schedule: true });
+      proxies.gcs = await startFaultProxy({ target: gcs.url, faultRate: opts.faultRate, seed: (opts.seed ?? 1) + 1, schedule: true });
       stops.push(() => proxies.pubsub!.close(), () => proxies.gcs!.close());
       pubsubForEdge = proxies.pubsub.host;
       gcsForEdge = `http://${proxies.gcs.host}`;
@@ -105,37 +106,47 @@ export interface Collected {
   at: number;
 }
 
-/** Pulls from a fresh subscription until `until` says enough or the deadline passes. */
-export async function collect(
-  pubsub: PubSub,
-  topic: string,
-  until: (messages: Collected[]) => boolean,
-  timeoutMs = 60_000,
-): Promise<Collected[]> {
+/**
+ * A fresh subscription on a topic, created before anything is sent; `until` pulls synchronously (the
+ * emulator's streaming pull fell behind under ten thousand messages) and acknowledges as it goes.
+ */
+export async function subscribe(pubsub: PubSub, topic: string) {
   const name = `test-${topic}-${Math.random().toString(36).slice(2, 10)}`;
-  const [sub] = await pubsub.topic(topic).createSubscription(name, { ackDeadlineSeconds: 60 });
+  const [sub] = await pubsub.topic(topic).createSubscription(name, { ackDeadlineSeconds: 600 });
+  const client = new v1.SubscriberClient({ servicePath: pubsub.options.servicePath, port: Number(pubsub.options.port), sslCreds: credentials.createInsecure() });
   const got: Collected[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => resolve(), timeoutMs);
-      sub.on("message", (m) => {
-        m.ack();
-        got.push({ data: m.data.toString("utf8"), attributes: m.attributes, at: Date.now() });
-        if (until(got)) {
-          clearTimeout(timer);
-          resolve();
+  return {
+    got,
+    async until(done: (messages: Collected[]) => boolean, timeoutMs = 60_000): Promise<Collected[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(got) && Date.now() < deadline) {
+        const [resp] = await client.pull({ subscription: sub.name, maxMessages: 1000 }, { timeout: 10_000 }).catch(() => [{ receivedMessages: [] }]);
+        const msgs = resp.receivedMessages ?? [];
+        if (!msgs.length) {
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
         }
-      });
-      sub.on("error", (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
+        const at = Date.now();
+        for (const m of msgs) got.push({ data: Buffer.from(m.message!.data as Uint8Array).toString("utf8"), attributes: (m.message!.attributes ?? {}) as Record<string, string>, at });
+        await client.acknowledge({ subscription: sub.name, ackIds: msgs.map((m) => m.ackId!) });
+      }
+      return got;
+    },
+    async close() {
+      await client.close().catch(() => {});
+      await sub.delete().catch(() => {});
+    },
+  };
+}
+
+/** Subscribes, then pulls until `until` says enough or the deadline passes. */
+export async function collect(pubsub: PubSub, topic: string, until: (messages: Collected[]) => boolean, timeoutMs = 60_000): Promise<Collected[]> {
+  const sub = await subscribe(pubsub, topic);
+  try {
+    return await sub.until(until, timeoutMs);
   } finally {
-    await sub.close().catch(() => {});
-    await sub.delete().catch(() => {});
+    await sub.close();
   }
-  return got;
 }
 
 /** Every record in the archive objects under a prefix (gzip NDJSON). */

@@ -124,6 +124,8 @@ export async function startGcsStore(opts: {
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://store");
+    // With STORAGE_EMULATOR_HOST the official client drops the /storage/v1 prefix, as other emulators accept.
+    if (url.pathname.startsWith("/b/") || url.pathname === "/b") url.pathname = `/storage/v1${url.pathname}`;
     const q = url.searchParams;
     const path = url.pathname;
     const method = req.method ?? "GET";

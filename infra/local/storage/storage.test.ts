@@ -83,6 +83,20 @@ describe("with @google-cloud/storage", () => {
   });
 });
 
+it("works for a client configured only by STORAGE_EMULATOR_HOST", async () => {
+  process.env.STORAGE_EMULATOR_HOST = store.url;
+  try {
+    const viaEnv = new Storage({ projectId: "tideline-local" });
+    await viaEnv.bucket(BUCKET).file("env/x.txt").save("via env", { resumable: false });
+    const [back] = await viaEnv.bucket(BUCKET).file("env/x.txt").download();
+    expect(back.toString()).toBe("via env");
+    const [files] = await viaEnv.bucket(BUCKET).getFiles({ prefix: "env/" });
+    expect(files.map((f) => f.name)).toEqual(["env/x.txt"]);
+  } finally {
+    delete process.env.STORAGE_EMULATOR_HOST;
+  }
+});
+
 describe("the REST calls the Worker makes", () => {
   it("media upload with ifGenerationMatch=0: 200, then 412; alt=media returns the bytes with hashes", async () => {
     const url = `${store.url}/upload/storage/v1/b/${BUCKET}/o?uploadType=media&name=${encodeURIComponent("raw/events/dt=2026-11-25/hour=10/abc.ndjson.gz")}&ifGenerationMatch=0`;

@@ -126,6 +126,10 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
     const partition = t.bigquery?.partitionBy ? ` PARTITION BY ${t.bigquery.partitionBy}` : "";
     const cluster = t.bigquery?.clusterBy?.length ? ` CLUSTER BY ${t.bigquery.clusterBy.join(", ")}` : "";
     out.push(`CREATE OR REPLACE TABLE ${target}${partition}${cluster}${options} AS\n${t.query}`);
+  } else if (t.type === "incremental" && t.bigquery?.partitionBy) {
+    // DuckDB has no partitions; storing rows in partition order gives the same effect: date filters
+    // skip row groups by their min/max, and partition replacements touch few row groups.
+    out.push(`CREATE OR REPLACE TABLE ${target} AS SELECT * FROM (${conv(t.query)}) AS model_rows ORDER BY ${t.bigquery.partitionBy}`);
   } else {
     out.push(`CREATE OR REPLACE TABLE ${target} AS ${conv(t.query)}`);
   }

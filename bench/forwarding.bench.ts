@@ -15,6 +15,8 @@ try {
   const total = SECONDS * REQUESTS_PER_SECOND * EVENTS_PER_REQUEST;
   const sentAt = new Map<string, number>();
   const arrivals = await subscribe(stack.pubsub, "events");
+  // Pull while sending, so arrival times are when records reach the topic, not when sending ended.
+  const arrived = arrivals.until((ms) => ms.length >= total, (SECONDS + 60) * 1000);
   const auth = { authorization: `Basic ${Buffer.from("local_dev_write_key:").toString("base64")}`, "content-type": "application/json" };
   const started = Date.now();
   let n = 0;
@@ -29,7 +31,7 @@ try {
       await new Promise((ok) => setTimeout(ok, Math.max(0, tick + ((r + 1) * 1000) / REQUESTS_PER_SECOND - Date.now())));
     }
   }
-  const got = await arrivals.until((ms) => ms.length >= total, (SECONDS + 60) * 1000);
+  const got = await arrived;
   await arrivals.close();
   const latencies = got.map((m) => m.at - (sentAt.get(JSON.parse(m.data).message_id as string) ?? m.at)).sort((a, b) => a - b);
   const archived = await archiveRecords(stack.storage, "raw/events/");

@@ -50,6 +50,8 @@ export interface Stack {
 
 export async function startStack(opts: { faultRate?: number; seed?: number } = {}): Promise<Stack> {
   process.env.METADATA_SERVER_DETECTION = "none";
+  // Offline: wrangler would try to download request.cf data and print a DNS error each start.
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   const base = join(REPO_ROOT, ".data/scratch");
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(join(base, "stack-"));

@@ -1,8 +1,9 @@
 /**
  * Property test: thousands of random and hostile requests against every endpoint never produce a 5xx,
  * and every error is a JSON body with a machine-readable code. Requests go straight into the Worker's
- * fetch in workerd with the real bindings; the queue send is stubbed to succeed because what is under
- * test is the handling of input, not queue availability (a 503 for a broken queue is correct).
+ * fetch in workerd with the real bindings; the queue send and the Google endpoints (bulk uploads)
+ * are stubbed to succeed because what is under test is the handling of input, not the availability
+ * of those dependencies (a 503 when one is down is the correct answer).
  */
 import { env, createExecutionContext } from "cloudflare:test";
 import fc from "fast-check";
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import worker from "../src/index.js";
 import { WRITE_KEY, basic, gzip, watchQueue } from "./support/queue.js";
 import { segmentBatch } from "../../test/fixtures/segment-events.js";
+import { installFakeGoogle } from "./support/fake-google.js";
 
 const PATHS = [
   "/v1/batch", "/v1/b", "/v1/track", "/v1/t", "/v1/page", "/v1/p", "/v1/screen", "/v1/s", "/v1/identify", "/v1/i",
@@ -94,11 +96,16 @@ const sdkRequest = fc.record({
 const request = fc.oneof(anyRequest, sdkRequest);
 
 let q: ReturnType<typeof watchQueue>;
+let google: ReturnType<typeof installFakeGoogle>;
 beforeAll(() => {
   q = watchQueue();
   q.spy.mockResolvedValue(undefined as never);
+  google = installFakeGoogle();
 });
-afterAll(() => q.restore());
+afterAll(() => {
+  q.restore();
+  google.restore();
+});
 
 it("never answers a 5xx, and every error is coded JSON (2,500 random and hostile requests)", async () => {
   let count = 0;

@@ -13,6 +13,8 @@ import { CompileError } from "../../warehouse/models/compile.js";
 import { ModelRunError, runModels, type RunResult } from "../../warehouse/models/run.js";
 import type { ModelsRunMessage } from "../../warehouse/models/service.js";
 
+const API_HEADERS_TIMEOUT_MS = 15_000;
+
 interface RunOpts {
   fullRefresh?: boolean;
   select?: string;
@@ -25,10 +27,15 @@ interface RunOpts {
 /** Runs inside the process holding the warehouse; null when no operator API offers /api/models/run. */
 async function viaOperatorApi(body: object, log: (l: string) => void): Promise<RunResult | null> {
   let res: Response;
+  // Only the wait for the response headers is bounded: the run itself may take minutes.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), API_HEADERS_TIMEOUT_MS);
   try {
-    res = await fetch(`http://127.0.0.1:${dashboardPort()}/api/models/run`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    res = await fetch(`http://127.0.0.1:${dashboardPort()}/api/models/run`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: abort.signal });
   } catch {
     return null;
+  } finally {
+    clearTimeout(timer);
   }
   if (res.status === 404 || !(res.headers.get("content-type") ?? "").includes("ndjson")) return null;
   const decoder = new TextDecoder();
@@ -52,7 +59,8 @@ async function viaOperatorApi(body: object, log: (l: string) => void): Promise<R
 function summary(r: RunResult): string {
   const models = r.results.filter((x) => x.kind !== "assertion");
   const checks = r.results.length - models.length;
-  return `models: done in ${r.seconds.toFixed(2)} s — ${models.length} models (${models.filter((m) => m.mode === "skipped").length} unchanged), ${checks} assertions passed`;
+  const warned = r.warnings?.length ?? 0;
+  return `models: done in ${r.seconds.toFixed(2)} s — ${models.length} models (${models.filter((m) => m.mode === "skipped").length} unchanged), ${checks - warned} assertions passed${warned ? `, ${warned} warning(s): ${r.warnings.map((w) => w.assertion).join(", ")}` : ""}`;
 }
 
 export async function runModelsCommand(o: RunOpts, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {

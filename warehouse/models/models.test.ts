@@ -248,6 +248,15 @@ describe("models on DuckDB", () => {
     expect((err as Error).message).toMatch(/assertion .*rowConditions failed on model staging.stg_orders: 1 row/);
   });
 
+  it("reports assertions tagged warn without failing the run (an order whose customer has not replicated yet)", async () => {
+    w = await story();
+    await insertOrders(w.exec, [{ id: "o7", customer: "c-not-yet", total: 5, created_at: "2026-03-03T12:00:00Z" }]);
+    const lines: string[] = [];
+    const r = await runModels(w.exec, { graph: duck, log: (l) => lines.push(l) });
+    expect(r.warnings).toEqual([{ assertion: "assertions.references", rows: 1 }]);
+    expect(lines.some((l) => l.includes("WARN assertions.references: 1 row(s) violate it"))).toBe(true);
+  });
+
   it("on an incremental run, checks the rebuilt partitions of incremental models and still catches a bad late row", async () => {
     w = await story();
     await runModels(w.exec, { graph: duck });

@@ -6,7 +6,10 @@
  */
 import { compileProject, type CompiledGraph, type Dialect, type Target } from "./compile.js";
 import type { Executor } from "./executor.js";
-import { assertionCountSql, plan, quoteTarget, select, tableStatements, type Action } from "./graph.js";
+import { assertionCountSql, plan, quoteTarget, select, tableStatements, toDuckDbSql, type Action } from "./graph.js";
+
+/** An assertion's query as the user can paste it (`npx tideline query` speaks DuckDB). */
+const inspectSql = (q: string, dialect: Dialect) => (dialect === "duckdb" ? toDuckDbSql(q) : q).trim().replace(/\s+/g, " ");
 
 export interface RunOptions {
   fullRefresh?: boolean;
@@ -32,6 +35,8 @@ export interface ModelResult {
 
 export interface RunResult {
   results: ModelResult[];
+  /** Assertions tagged "warn" that found rows (reported, not failing the run). */
+  warnings: { assertion: string; rows: number }[];
   /** Partition dates the pipeline touched since the last run, and those widened by a day either side. */
   touchedDates: string[];
   rebuildDates: string[];
@@ -49,6 +54,9 @@ export class ModelRunError extends Error {
     super(message);
   }
 }
+
+/** Assertions with this tag report violations without failing the run (e.g. references that replication lag can break for a while). */
+export const WARN_TAG = "warn";
 
 /** Tables the pipeline loads; their touched partitions drive incremental rebuilds. */
 const SOURCE_TABLES = ["raw.events", "raw.webhooks", "raw.cdc_changes"];
@@ -137,6 +145,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
 
   log(`models: ${actions.filter((a) => a.kind === "table").length} models, ${actions.filter((a) => a.kind === "assertion").length} assertions, ${fullRefresh ? "full refresh" : `incremental (${rebuildDates.length} partition dates: ${summarizeDates(rebuildDates)})`}`);
   const results: ModelResult[] = [];
+  const warnings: { assertion: string; rows: number }[] = [];
   const builtIncrementally = new Map<string, { target: Target; partitionBy: string }>();
   const width = String(actions.length).length;
   let i = 0;
@@ -169,11 +178,16 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
       }
       const r: ModelResult = { name: a.name, kind: "assertion", mode: "check", seconds: (performance.now() - t0) / 1000, rows: failing };
       results.push(r);
+      if (failing > 0 && a.tags.includes(WARN_TAG)) {
+        warnings.push({ assertion: a.name, rows: failing });
+        log(`${prefix} WARN ${a.name}: ${failing} row(s) violate it (tagged ${WARN_TAG}: reported, not failing the run). Inspect with: SELECT * FROM (${inspectSql(a.assertion.query, dialect)})`);
+        continue;
+      }
       if (failing > 0) {
         log(`${prefix} FAIL ${a.name}: ${failing} failing row(s)`);
         await recordRun(exec, runs, opts, loadedThrough, fullRefresh, "failed", ts);
         throw new ModelRunError(
-          `assertion ${a.name} failed on model ${a.parent ?? "?"}: ${failing} row(s) violate it. Inspect with: SELECT * FROM (${a.assertion.query.trim().replace(/\s+/g, " ")})`,
+          `assertion ${a.name} failed${a.parent ? ` on model ${a.parent}` : ""}: ${failing} row(s) violate it. Inspect with: SELECT * FROM (${inspectSql(a.assertion.query, dialect)})`,
           a.parent ?? a.name,
           a.name,
         );
@@ -187,7 +201,7 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
   if (dialect === "duckdb") await exec.run("CHECKPOINT").catch(() => undefined);
   // A --select run leaves other incremental models behind, so it does not move the watermark.
   await recordRun(exec, runs, opts, loadedThrough, fullRefresh, opts.select ? "partial" : "success", ts);
-  return { results, touchedDates, rebuildDates, fullRefresh, seconds: (performance.now() - started) / 1000 };
+  return { results, warnings, touchedDates, rebuildDates, fullRefresh, seconds: (performance.now() - started) / 1000 };
 }
 
 async function recordRun(exec: Executor, runs: string, opts: RunOptions, loadedThrough: string, fullRefresh: boolean, status: string, ts: string) {

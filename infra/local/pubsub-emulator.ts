@@ -80,6 +80,9 @@ export async function startPubSubEmulator(opts: {
   };
   child.stdout?.on("data", onData);
   child.stderr?.on("data", onData);
+  // Whatever ends this process (Ctrl-C during start-up, a test runner's timeout) ends the emulator too.
+  const onExit = () => killGroup(child);
+  process.once("exit", onExit);
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   while (!(await answers(host))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -93,6 +96,7 @@ export async function startPubSubEmulator(opts: {
     host,
     owned: true,
     async stop() {
+      process.removeListener("exit", onExit);
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
       killGroup(child, "SIGTERM");

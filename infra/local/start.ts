@@ -46,17 +46,20 @@ export function runningInstance(s: LocalSettings = localSettings()): number | nu
 }
 
 function pubsubService(s: LocalSettings): Service {
-  let handle: Awaited<ReturnType<typeof startPubSubEmulator>> | null = null;
+  let starting: ReturnType<typeof startPubSubEmulator> | null = null;
   const log = prefixer("pubsub");
   return {
     name: "pubsub",
     async start() {
-      handle = await startPubSubEmulator({ port: s.pubsubPort, dataDir: join(s.dataDir, "pubsub"), project: s.project, log });
+      starting = startPubSubEmulator({ port: s.pubsubPort, dataDir: join(s.dataDir, "pubsub"), project: s.project, log });
+      const handle = await starting;
       await ensureResources(handle.host, s.project);
       process.env.PUBSUB_EMULATOR_HOST = handle.host;
       process.env.PUBSUB_PROJECT_ID = s.project;
     },
     async stop() {
+      // Also when stopped while still starting: wait for the emulator to be up, then end it.
+      const handle = await starting?.catch(() => null);
       await handle?.stop();
     },
     url: () => `127.0.0.1:${s.pubsubPort} (Pub/Sub emulator, project ${s.project})`,
@@ -119,7 +122,18 @@ function edgeService(s: LocalSettings): Service {
       child = spawn(wrangler, args, { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
       child.stdout?.on("data", (b: Buffer) => log(b.toString()));
       child.stderr?.on("data", (b: Buffer) => log(b.toString()));
+      const killOnExit = () => {
+        if (child?.pid && child.exitCode === null) {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // gone
+          }
+        }
+      };
+      process.once("exit", killOnExit);
       child.once("exit", (code) => {
+        process.removeListener("exit", killOnExit);
         if (!stopping) onExit(`wrangler dev exited with code ${code}`);
       });
       const deadline = Date.now() + 90_000;
@@ -224,8 +238,9 @@ export async function startLocal(): Promise<number> {
     for (const svc of services) {
       if (shuttingDown) break;
       say(`starting ${svc.name}…`);
-      await svc.start((reason) => void shutdown(1, `${svc.name} stopped unexpectedly: ${reason}`));
+      // Listed before it is up, so a Ctrl-C during its start-up stops it too.
       started.push(svc);
+      await svc.start((reason) => void shutdown(1, `${svc.name} stopped unexpectedly: ${reason}`));
     }
   } catch (e) {
     const msg = e instanceof PrerequisiteError ? `missing prerequisite: ${e.message}` : `could not start: ${(e as Error).message}`;

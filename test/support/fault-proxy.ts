@@ -6,6 +6,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { rng } from "../fixtures/segment-events.js";
 
 export interface FaultStats {
   requests: number;
@@ -25,24 +26,13 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `schedule: true` makes faults deterministic: every fifth request (20%) fails, cycling through
  * dropped-after-forwarding, 503, dropped-before-forwarding and 429, so a short run meets every kind.
  */
 export async function startFaultProxy(opts: { target: string; faultRate: number; seed?: number; schedule?: boolean }): Promise<FaultProxy> {
   const target = new URL(opts.target);
-  const rand = mulberry32(opts.seed ?? 1);
+  const rand = rng(opts.seed ?? 1);
   let rate = opts.faultRate;
   const stats: FaultStats = { requests: 0, forwarded: 0, status429: 0, status503: 0, droppedBefore: 0, droppedAfter: 0 };
 

@@ -267,6 +267,9 @@ export async function startGcsStore(opts: {
     const range = req.headers["content-range"] ?? "";
     const status = /^bytes \*\/(\d+|\*)$/.exec(range);
     const chunk = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range);
+    // `bytes N-*/T`: the client's single-request mode (no chunkSize, e.g. bucket.upload of a file): the rest
+    // of the object is this whole body, so the body's end finishes the upload even when T is `*`.
+    const rest = /^bytes (\d+)-\*\/(\d+|\*)$/.exec(range);
     let total: number | null = null;
     if (status) {
       req.resume();
@@ -281,6 +284,15 @@ export async function startGcsStore(opts: {
       s.received = statSync(s.file).size;
       if (s.received > max) throw new StoreError(413, "upload too large", "uploadTooLarge");
       total = chunk[3] === "*" ? null : Number(chunk[3]);
+    } else if (rest) {
+      if (Number(rest[1]) !== s.received) {
+        req.resume();
+        return incomplete(res, s);
+      }
+      await pipeline(req, createWriteStream(s.file, { flags: "a" }));
+      s.received = statSync(s.file).size;
+      if (s.received > max) throw new StoreError(413, "upload too large", "uploadTooLarge");
+      total = s.received;
     } else if (!range) {
       // A single PUT of the whole object.
       await pipeline(req, createWriteStream(s.file, { flags: "a" }));
@@ -310,6 +322,8 @@ export async function startGcsStore(opts: {
     if (opts.verbose) opts.log?.(`${req.method} ${req.url}`);
     handle(req, res).catch((e: unknown) => {
       if (e instanceof StoreError) return sendError(res, e.status, e.message, e.reason);
+      // A malformed %-escape in a bucket or object name is the caller's error, not ours.
+      if (e instanceof URIError) return sendError(res, 400, `malformed percent-encoding in the path: ${e.message}`, "invalid");
       if (e instanceof SyntaxError) return sendError(res, 400, `malformed JSON: ${e.message}`, "parseError");
       opts.log?.(`error: ${(e as Error).message}`);
       sendError(res, 500, (e as Error).message, "backendError");

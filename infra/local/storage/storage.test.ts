@@ -1,5 +1,5 @@
 /** The local Cloud Storage stand-in, checked with the official client and with the Worker's REST calls. */
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Storage } from "@google-cloud/storage";
@@ -77,6 +77,18 @@ describe("with @google-cloud/storage", () => {
     expect((await file.exists())[0]).toBe(false);
   });
 
+  it("uploads a file with bucket.upload (one streamed resumable request, `bytes 0-*/*`) and sets metadata", async () => {
+    const src = join(dir, "upload-src.txt");
+    writeFileSync(src, "from a file on disk");
+    await storage.bucket(BUCKET).upload(src, { destination: "files/from-disk.txt" });
+    const file = storage.bucket(BUCKET).file("files/from-disk.txt");
+    expect((await file.download())[0].toString()).toBe("from a file on disk");
+    await file.setMetadata({ metadata: { source: "test" } });
+    const [meta] = await file.getMetadata();
+    expect(meta.metadata).toEqual({ source: "test" });
+    expect(meta.metageneration).toBe("2");
+  });
+
   it("answers GCS-style errors for missing buckets and objects", async () => {
     await expect(storage.bucket("nope-bucket").file("x").download()).rejects.toMatchObject({ code: 404 });
     await expect(storage.bucket(BUCKET).file("missing").getMetadata()).rejects.toMatchObject({ code: 404 });
@@ -111,6 +123,12 @@ describe("the REST calls the Worker makes", () => {
     const media = await fetch(`${store.url}/storage/v1/b/${BUCKET}/o/${encodeURIComponent(meta.name)}?alt=media`);
     expect(Buffer.compare(Buffer.from(await media.arrayBuffer()), body)).toBe(0);
     expect(media.headers.get("x-goog-hash")).toContain(`md5=${meta.md5Hash}`);
+  });
+
+  it("answers 400, not 500, for a malformed percent-escape in an object name", async () => {
+    const res = await fetch(`${store.url}/storage/v1/b/${BUCKET}/o/%E0%A4%A`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { errors: { reason: string }[] } }).error.errors[0]!.reason).toBe("invalid");
   });
 
   it("persists across a restart", async () => {

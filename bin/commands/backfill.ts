@@ -5,6 +5,7 @@
  * runs, the pipeline process holds the warehouse, so the backfill runs there through its operator API.
  */
 import { Command } from "commander";
+import { ndjsonMessages } from "./ndjson.js";
 import cliProgress from "cli-progress";
 import { dashboardPort } from "../../pipeline/operator-api.js";
 import { runBackfill, type BackfillResult } from "../../pipeline/backfill.js";
@@ -52,18 +53,10 @@ async function viaOperatorApi(body: object, onProgress: (p: Progress) => void): 
     return null;
   }
   if (res.status === 404 || !(res.headers.get("content-type") ?? "").includes("ndjson")) return null;
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const msg = JSON.parse(buf.slice(0, nl)) as { progress?: Progress; done?: boolean; result?: BackfillResult; error?: { message: string } };
-      buf = buf.slice(nl + 1);
-      if (msg.progress) onProgress(msg.progress);
-      if (msg.error) throw new Error(msg.error.message);
-      if (msg.done) return msg.result!;
-    }
+  for await (const msg of ndjsonMessages<{ progress?: Progress; done?: boolean; result?: BackfillResult; error?: { message: string } }>(res)) {
+    if (msg.progress) onProgress(msg.progress);
+    if (msg.error) throw new Error(msg.error.message);
+    if (msg.done) return msg.result!;
   }
   throw new Error("the pipeline closed the backfill request without a result; see its log");
 }

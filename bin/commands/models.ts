@@ -5,6 +5,7 @@
  * `--target bigquery`. Prints per-model time and rows; exits non-zero naming the failing model and assertion.
  */
 import { Command } from "commander";
+import { ndjsonMessages } from "./ndjson.js";
 import { existsSync } from "node:fs";
 import { dashboardPort } from "../../pipeline/operator-api.js";
 import { warehousePath } from "../../warehouse/duckdb/sink.js";
@@ -38,20 +39,10 @@ async function viaOperatorApi(body: object, log: (l: string) => void): Promise<R
     clearTimeout(timer);
   }
   if (res.status === 404 || !(res.headers.get("content-type") ?? "").includes("ndjson")) return null;
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (!line) continue;
-      const m = JSON.parse(line) as ModelsRunMessage;
-      if ("line" in m) log(m.line);
-      else if ("done" in m) return m.result;
-      else throw new ModelRunError(m.error.message, m.error.model ?? "?", m.error.assertion);
-    }
+  for await (const m of ndjsonMessages<ModelsRunMessage>(res)) {
+    if ("line" in m) log(m.line);
+    else if ("done" in m) return m.result;
+    else throw new ModelRunError(m.error.message, m.error.model ?? "?", m.error.assertion);
   }
   throw new Error("the operator API closed the models run without a result; see the `npm start` output");
 }

@@ -142,7 +142,8 @@ export async function sendRequests(
       for (let attempt = 0; ; attempt++) {
         let res: Response;
         try {
-          res = await f(`${edge.replace(/\/$/, "")}${req.path}`, { method: "POST", headers: req.headers, body: req.body });
+          // A listener that never answers (a stale server on the port) must not hang the run.
+          res = await f(`${edge.replace(/\/$/, "")}${req.path}`, { method: "POST", headers: req.headers, body: req.body, signal: AbortSignal.timeout(30_000) });
         } catch (e) {
           if (attempt >= (o.maxRetries ?? 5)) throw new SendError(`could not reach the edge at ${edge} (${(e as Error).message}); start it with \`npm start\` or pass --edge <url>`);
           result.retries++;

@@ -1,4 +1,5 @@
 /** Local platform settings: ports (API.md defaults, overridable by environment) and the data folder. */
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,3 +26,15 @@ export function localSettings() {
   };
 }
 export type LocalSettings = ReturnType<typeof localSettings>;
+
+/** A port nothing listens on right now (for tests and benches that run their own stack). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolvePort(port));
+    });
+  });
+}

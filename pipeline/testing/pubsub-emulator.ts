@@ -3,20 +3,10 @@
  * (infra/local/pubsub-emulator.ts) on a free port with its own data folder, removed afterwards.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { startPubSubEmulator } from "../../infra/local/pubsub-emulator.js";
+import { freePort } from "../../infra/local/settings.js";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Emulator {
   host: string;

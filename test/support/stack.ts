@@ -5,30 +5,21 @@
  * the Worker and Google's stand-ins.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { PubSub, v1 } from "@google-cloud/pubsub";
 import { credentials } from "@grpc/grpc-js";
 import { Storage } from "@google-cloud/storage";
 import { unstable_startWorker } from "wrangler";
 import { ensureResources, startPubSubEmulator } from "../../infra/local/pubsub-emulator.js";
-import { REPO_ROOT } from "../../infra/local/settings.js";
+import { REPO_ROOT, freePort } from "../../infra/local/settings.js";
+
+export { freePort };
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.js";
 
 export const PROJECT = "tideline-local";
 export const RAW_BUCKET = "tideline-local-raw";
 export const LANDING_BUCKET = "tideline-local-landing";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface GcsStoreModule {
   startGcsStore(o: { host?: string; port?: number; dataDir: string; buckets?: string[] }): Promise<{ url: string; port: number; close(): Promise<void> }>;

@@ -84,17 +84,9 @@ const CATEGORIES = ["shoes", "jackets", "bags", "hats", "socks", "shirts"];
 const COUNTRIES = ["DE", "FR", "GB", "US", "NL", "ES"];
 const SEARCHES = ["running shoes", "rain jacket", "wool socks", "backpack", "sun hat", "linen shirt"];
 
-/** mulberry32: tiny, fast, good enough for workloads; seeded per visitor so streams are independent. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded per visitor so streams are independent (the fixtures' mulberry32). */
+export { rng } from "../fixtures/segment-events.js";
+import { rng } from "../fixtures/segment-events.js";
 
 const mix = (a: number, b: number) => (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35)) >>> 0;
 

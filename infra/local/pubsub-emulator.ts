@@ -68,7 +68,7 @@ export async function startPubSubEmulator(opts: {
   // The emulator logs every connection and prints Java stack traces when clients hang up; keep
   // those for the error message only (TIDELINE_VERBOSE=1 shows everything).
   const verbose = process.env.TIDELINE_VERBOSE === "1";
-  const noise = /^\s*at |^\s*\.\.\. \d+ more|HttpVersionRoutingHandler|Detected (non-)?HTTP|^INFO: |SLF4J|^[A-Z][a-z]{2} \d+, \d{4} .*(AM|PM) |^io\.grpc|^java\.|^Caused by|^WARNING: /;
+  const noise = /^\s*at |^\s*\.\.\. \d+ more|HttpVersionRoutingHandler|Detected (non-)?HTTP|^INFO: |SLF4J|^[A-Z][a-z]{2} \d+, \d{4} .*(AM|PM) |^io\.(grpc|netty)|^java\.|^Caused by|^WARNING: /;
   const onData = (b: Buffer) => {
     for (const raw of b.toString().split("\n")) {
       const line = raw.replace(/^\[pubsub\]\s*/, "");

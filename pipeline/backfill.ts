@@ -72,6 +72,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
       const flushing = queue.flush();
       flushing.catch(() => undefined); // awaited in settle; avoids an unhandled rejection meanwhile
       inflight = { flushing, size: held };
+      await queue.whenHandedOver();
       held = 0;
     }
   }

@@ -37,17 +37,32 @@ export class CommitQueue {
     return p.id;
   }
 
+  private handedOver: Promise<void> = Promise.resolve();
+
   private apply(prepared: PreparedBatch): void {
+    let handOver = () => undefined as void;
+    this.handedOver = new Promise<void>((resolve) => (handOver = resolve));
     this.tail = this.tail.then(async () => {
-      if (this.failure) return;
+      if (this.failure) return handOver();
       try {
-        const b = await applyPrepared(this.sink, prepared, this.options, this.now);
+        const b = await applyPrepared(this.sink, prepared, this.options, this.now, handOver);
         for (const k of Object.keys(this.stats) as (keyof BatchStats)[]) this.stats[k] += b.stats[k];
         this.committed++;
       } catch (e) {
         this.failure = e;
+      } finally {
+        handOver();
       }
     });
+  }
+
+  /**
+   * Resolves when the last queued batch's lookup is done and its writes are with the warehouse (or
+   * it finished). Each step of a lookup waits for the JavaScript thread, so a backfill waits for
+   * this before preparing more objects instead of starving the lookup.
+   */
+  whenHandedOver(): Promise<void> {
+    return this.handedOver;
   }
 
   /** Commits the held chunks as one batch; resolves when that (and all before it) committed. */

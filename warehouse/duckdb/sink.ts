@@ -81,34 +81,44 @@ export class DuckDbSink implements WarehouseSink {
     await this.con.run(warehouseDdl());
   }
 
+  /**
+   * Everything a batch needs to know, in ONE query (UNION ALL): each round trip waits for the
+   * JavaScript thread, which is busy preparing the next batch, so several small queries cost far
+   * more than their DuckDB time.
+   */
   async lookup(l: Lookup): Promise<StoredState> {
+    const parts: string[] = [];
+    const params: string[] = [];
+    const ids = (list: string[]) => {
+      params.push(idList(list));
+      return `(SELECT unnest(from_json(?::JSON, '["VARCHAR"]')))`;
+    };
     // The event-date range lets DuckDB skip row groups by their min/max (rows arrive roughly in
     // date order), so the lookup does not scan the whole table as it grows.
-    const stored = async (t: TableSpec, ids: string[], dates: [string, string] | undefined) => {
-      if (ids.length === 0 || !dates) return new Set<string>();
-      const r = await this.con.runAndReadAll(
-        `SELECT event_id FROM ${tableId(t)} WHERE event_date BETWEEN ?::DATE AND ?::DATE AND event_id IN (SELECT unnest(from_json(?::JSON, '["VARCHAR"]')))`,
-        [dates[0], dates[1], idList(ids)],
+    const stored = (kind: string, t: TableSpec, list: string[], dates: [string, string] | undefined) => {
+      if (list.length === 0 || !dates) return;
+      parts.push(
+        `SELECT '${kind}' AS kind, event_id AS id, NULL::VARCHAR AS pos, NULL::BOOLEAN AS deleted, NULL::BIGINT AS w, NULL::BIGINT AS m
+         FROM ${tableId(t)} WHERE event_date BETWEEN ${sqlString(dates[0])}::DATE AND ${sqlString(dates[1])}::DATE AND event_id IN ${ids(list)}`,
       );
-      return new Set(r.getRows().map((row) => String(row[0])));
     };
-    const cdcPositions = new Map<string, AppliedPosition>();
+    stored("events", rawEvents, l.eventIds, l.dates.events);
+    stored("webhooks", rawWebhooks, l.webhookIds, l.dates.webhooks);
+    stored("cdc", rawCdcChanges, l.cdcIds, l.dates.cdc);
     const byTable = new Map<CoreTableName, string[]>();
     for (const k of l.cdcKeys) byTable.set(k.table, [...(byTable.get(k.table) ?? []), k.id]);
-    for (const [table, ids] of byTable) {
-      const r = await this.con.runAndReadAll(
-        `SELECT id, _position, _deleted FROM core.${table} WHERE id IN (SELECT unnest(from_json(?::JSON, '["VARCHAR"]')))`,
-        [idList(ids)],
-      );
-      for (const [id, position, deleted] of r.getRows()) cdcPositions.set(keyOf(table, String(id)), { position: String(position), deleted: Boolean(deleted) });
+    for (const [table, list] of byTable) {
+      parts.push(`SELECT 'core.${table}', id, _position, _deleted, NULL, NULL FROM core.${table} WHERE id IN ${ids(list)}`);
     }
-    return {
-      events: await stored(rawEvents, l.eventIds, l.dates.events),
-      webhooks: await stored(rawWebhooks, l.webhookIds, l.dates.webhooks),
-      cdc: await stored(rawCdcChanges, l.cdcIds, l.dates.cdc),
-      cdcPositions,
-      watermarks: await this.watermarks(),
-    };
+    parts.push(`SELECT 'watermark', stream, NULL, NULL, epoch_ms(watermark_ts), epoch_ms(max_event_ts) FROM ${tableId(opsWatermarks)}`);
+    const r = await this.con.runAndReadAll(parts.join("\nUNION ALL\n"), params);
+    const state = { events: new Set<string>(), webhooks: new Set<string>(), cdc: new Set<string>(), cdcPositions: new Map<string, AppliedPosition>(), watermarks: new Map<Stream, WatermarkState>() };
+    for (const [kind, id, pos, deleted, w, m] of r.getRows()) {
+      if (kind === "events" || kind === "webhooks" || kind === "cdc") state[kind].add(String(id));
+      else if (kind === "watermark") state.watermarks.set(id as Stream, { stream: String(id), watermarkMs: Number(w), maxEventMs: Number(m) });
+      else state.cdcPositions.set(keyOf(String(kind).slice("core.".length) as CoreTableName, String(id)), { position: String(pos), deleted: Boolean(deleted) });
+    }
+    return state;
   }
 
   async watermarks(): Promise<Map<Stream, WatermarkState>> {
@@ -151,10 +161,11 @@ export class DuckDbSink implements WarehouseSink {
     return `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${readJsonColumns(t)})`;
   }
 
-  private async insert(t: TableSpec, rows: object[], conflict: string | null, extraColumns?: readonly string[]) {
-    if (rows.length === 0) return;
+  /** Stages the rows and returns the INSERT that loads them (none for no rows). */
+  private insertSql(t: TableSpec, rows: object[], conflict: string | null, extraColumns?: readonly string[]): string[] {
+    if (rows.length === 0) return [];
     const file = this.stage(rows, extraColumns);
-    await this.con.run(`INSERT INTO ${tableId(t)} BY NAME SELECT * FROM ${this.readJson(file, t)}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`);
+    return [`INSERT INTO ${tableId(t)} BY NAME SELECT * FROM ${this.readJson(file, t)}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`];
   }
 
   /**
@@ -174,15 +185,18 @@ export class DuckDbSink implements WarehouseSink {
 
   private async commitOnce(b: CommitBatch, opts: CommitOptions, rawConflict: "DO NOTHING" | null): Promise<void> {
     const now = b.loadedAt;
-    await this.con.run("BEGIN TRANSACTION");
+    // Every statement of the batch goes to DuckDB as ONE multi-statement query: each round trip
+    // waits for the JavaScript thread, which is meanwhile preparing the next batch.
+    const stmts: string[] = [];
+    const insert = (...args: Parameters<DuckDbSink["insertSql"]>) => stmts.push(...this.insertSql(...args));
     try {
-      await this.insert(rawEvents, b.events, rawConflict, EVENT_TIME_COLUMNS);
-      await this.insert(rawWebhooks, b.webhooks, rawConflict);
-      await this.insert(rawCdcChanges, b.cdcChanges, rawConflict);
+      insert(rawEvents, b.events, rawConflict, EVENT_TIME_COLUMNS);
+      insert(rawWebhooks, b.webhooks, rawConflict);
+      insert(rawCdcChanges, b.cdcChanges, rawConflict);
       for (const t of b.coreTruncates) {
-        await this.con.run(
-          `UPDATE core.${t.table} SET _deleted = true, _position = ?, _source_ts = ?::TIMESTAMPTZ, _updated_at = ?::TIMESTAMPTZ WHERE _position < ?`,
-          [t.position, t.source_ts, now, t.position],
+        const p = sqlString(t.position);
+        stmts.push(
+          `UPDATE core.${t.table} SET _deleted = true, _position = ${p}, _source_ts = ${sqlString(t.source_ts)}::TIMESTAMPTZ, _updated_at = ${sqlString(now)}::TIMESTAMPTZ WHERE _position < ${p}`,
         );
       }
       for (const table of Object.keys(CORE_TABLES) as CoreTableName[]) {
@@ -195,17 +209,17 @@ export class DuckDbSink implements WarehouseSink {
           .filter((c) => c.name !== "id")
           .map((c) => `${c.name} = CASE WHEN excluded._deleted THEN coalesce(excluded.${c.name}, ${table}.${c.name}) ELSE excluded.${c.name} END`);
         const meta = ["_position", "_source_ts", "_deleted", "_updated_at"].map((c) => `${c} = excluded.${c}`);
-        await this.insert(CORE_TABLES[table], rows, `(id) DO UPDATE SET ${[...sets, ...meta].join(", ")} WHERE ${table}._position < excluded._position`);
+        insert(CORE_TABLES[table], rows, `(id) DO UPDATE SET ${[...sets, ...meta].join(", ")} WHERE ${table}._position < excluded._position`);
       }
-      await this.insert(opsDeadLetters, b.deadLetters, "DO NOTHING");
-      await this.insert(
+      insert(opsDeadLetters, b.deadLetters, "DO NOTHING");
+      insert(
         opsPartitionsTouched,
         b.partitions.map((p) => ({ ...p, first_loaded_at: now, last_loaded_at: now, last_late_at: p.late_rows > 0 ? now : null })),
         `(table_name, event_date) DO UPDATE SET rows_loaded = partitions_touched.rows_loaded + excluded.rows_loaded,
            late_rows = partitions_touched.late_rows + excluded.late_rows, last_loaded_at = excluded.last_loaded_at,
            last_late_at = coalesce(excluded.last_late_at, partitions_touched.last_late_at)`,
       );
-      await this.insert(
+      insert(
         opsRealtimeMetrics,
         b.metrics.map((m) => ({ ...m, updated_at: now })),
         `(stream, minute) DO UPDATE SET events = realtime_metrics.events + excluded.events, orders = realtime_metrics.orders + excluded.orders,
@@ -213,7 +227,7 @@ export class DuckDbSink implements WarehouseSink {
            updated_at = excluded.updated_at`,
       );
       if (opts.persistWatermarks) {
-        await this.insert(
+        insert(
           opsWatermarks,
           b.watermarks.map((w) => ({
             stream: w.stream,
@@ -227,7 +241,9 @@ export class DuckDbSink implements WarehouseSink {
              updated_at = excluded.updated_at`,
         );
       }
-      await this.con.run("COMMIT");
+      const running = this.con.run(["BEGIN TRANSACTION", ...stmts, "COMMIT"].join(";\n"));
+      opts.onHandedOver?.();
+      await running;
     } catch (e) {
       await this.con.run("ROLLBACK").catch(() => undefined);
       throw e;

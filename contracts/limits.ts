@@ -50,3 +50,9 @@ export const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 10;
 export const MAX_FUTURE_EVENT_MS = 5 * 60 * 1000;
 /** Late data horizon: records behind the watermark by more than this go to dead letters. */
 export const DEFAULT_ALLOWED_LATENESS_DAYS = 3;
+/**
+ * Days either side of a batch's event dates that the pipeline searches for stored dedup keys. A
+ * resent event keeps its event_id but may get a slightly different event_ts (the edge corrects
+ * clock skew per request), which can cross midnight.
+ */
+export const DEDUP_DATE_SLACK_DAYS = 1;

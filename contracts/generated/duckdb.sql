@@ -58,8 +58,7 @@ CREATE TABLE IF NOT EXISTS raw.events (
   event_date DATE NOT NULL,
   is_late BOOLEAN NOT NULL,
   lateness_ms BIGINT NOT NULL,
-  loaded_at TIMESTAMPTZ NOT NULL,
-  PRIMARY KEY (event_id)
+  loaded_at TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE raw.events IS 'One row per accepted SDK event (Segment spec), deduplicated on event_id, partitioned by event date.';
 COMMENT ON COLUMN raw.events.event_id IS 'Deterministic id: hash of source and messageId (or of the event body when messageId is absent); the dedup key.';
@@ -130,8 +129,7 @@ CREATE TABLE IF NOT EXISTS raw.webhooks (
   payload JSON NOT NULL,
   request_id VARCHAR NOT NULL,
   event_date DATE NOT NULL,
-  loaded_at TIMESTAMPTZ NOT NULL,
-  PRIMARY KEY (event_id)
+  loaded_at TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE raw.webhooks IS 'One row per unique webhook delivery (one per HubSpot event), deduplicated on provider and delivery id.';
 COMMENT ON COLUMN raw.webhooks.event_id IS 'Deterministic id: hash of provider and delivery id; the dedup key.';
@@ -168,8 +166,7 @@ CREATE TABLE IF NOT EXISTS raw.cdc_changes (
   received_at TIMESTAMPTZ NOT NULL,
   request_id VARCHAR NOT NULL,
   event_date DATE NOT NULL,
-  loaded_at TIMESTAMPTZ NOT NULL,
-  PRIMARY KEY (event_id)
+  loaded_at TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE raw.cdc_changes IS 'Full change log: one row per Debezium change event, deduplicated on event_id.';
 COMMENT ON COLUMN raw.cdc_changes.event_id IS 'Deterministic id: hash of connector, table, key and source position; the dedup key.';

@@ -20,7 +20,7 @@ const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 export function duckDbDdl(t: TableSpec): string {
   const cols = columnsOf(t.schema);
   const lines = cols.map((c) => `  ${c.name} ${DUCKDB_TYPES[c.type]}${c.nullable ? "" : " NOT NULL"}`);
-  lines.push(`  PRIMARY KEY (${t.key.join(", ")})`);
+  if (!t.keyCheckedByLoader) lines.push(`  PRIMARY KEY (${t.key.join(", ")})`);
   const id = `${t.dataset}.${t.name}`;
   return [
     `CREATE TABLE IF NOT EXISTS ${id} (\n${lines.join(",\n")}\n);`,

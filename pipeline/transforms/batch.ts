@@ -9,6 +9,7 @@ import { applyCdc, cdcKeysOf, keyOf, type AppliedPosition, type CoreRow, type Co
 import { dedupWithinBatch, dropStored } from "./dedup.js";
 import {
   assignEventTime,
+  dedupWindow,
   DEFAULT_ALLOWED_LATENESS_MS,
   DEFAULT_OUT_OF_ORDERNESS_MS,
   eventDate,
@@ -44,7 +45,7 @@ export interface Lookup {
   webhookIds: string[];
   cdcIds: string[];
   cdcKeys: { table: CoreTableName; id: string }[];
-  /** Event-date range per stream ([min, max] UTC dates): lets partitioned warehouses prune the key lookup. */
+  /** Event dates per stream to search for stored keys ([min, max] UTC, widened by dedupWindow): lets partitioned warehouses prune the key lookup. */
   dates: Partial<Record<Stream, [string, string]>>;
 }
 
@@ -121,7 +122,7 @@ function dateRange(records: { event_ts: string }[]): [string, string] | undefine
     if (t < min) min = t;
     if (t > max) max = t;
   }
-  return [eventDate(new Date(min).toISOString()), eventDate(new Date(max).toISOString())];
+  return dedupWindow(eventDate(new Date(min).toISOString()), eventDate(new Date(max).toISOString()));
 }
 
 /** One batch out of several prepared ones (a backfill commits a group of archive objects at once). */

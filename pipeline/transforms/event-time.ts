@@ -6,7 +6,7 @@
  * The watermark of the batch start is used for every record of the batch so that flags do not
  * depend on the order messages happen to arrive in within one pull.
  */
-import { DEFAULT_ALLOWED_LATENESS_DAYS, MAX_FUTURE_EVENT_MS } from "../../contracts/limits.js";
+import { DEDUP_DATE_SLACK_DAYS, DEFAULT_ALLOWED_LATENESS_DAYS, MAX_FUTURE_EVENT_MS } from "../../contracts/limits.js";
 import type { DeadLetterRecord } from "../../contracts/records.js";
 import { pipelineDeadLetter } from "./dead-letter.js";
 import type { EventTimeColumns } from "./types.js";
@@ -45,6 +45,28 @@ const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** UTC date of an ISO instant; the edge writes UTC (`…Z`), which needs no date arithmetic. */
 export const eventDate = (iso: string) => (UTC_ISO.test(iso) ? iso.slice(0, 10) : new Date(Date.parse(iso)).toISOString().slice(0, 10));
+
+const shiftDate = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The event dates searched for stored dedup keys of rows dated [min, max]: a resent record keeps
+ * its key but its event_ts may have moved a little (skew correction per request), even past midnight.
+ */
+export function dedupWindow(min: string, max: string): [string, string] {
+  return [shiftDate(min, -DEDUP_DATE_SLACK_DAYS), shiftDate(max, DEDUP_DATE_SLACK_DAYS)];
+}
+
+/** [min, max] event_date of rows, widened to the dedup window; undefined for no rows. */
+export function dedupWindowOf(rows: readonly { event_date: string }[]): [string, string] | undefined {
+  if (rows.length === 0) return undefined;
+  let min = rows[0]!.event_date;
+  let max = min;
+  for (const r of rows) {
+    if (r.event_date < min) min = r.event_date;
+    if (r.event_date > max) max = r.event_date;
+  }
+  return dedupWindow(min, max);
+}
 
 const fmtDuration = (ms: number) => {
   const h = ms / 3_600_000;

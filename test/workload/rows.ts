@@ -122,14 +122,14 @@ export async function writeWorkloadRows(exec: Executor, o: WorkloadOptions, ro: 
       writeFileSync(evFile, evLines.join("\n") + "\n");
       await exec.run(
         `INSERT INTO raw.events BY NAME SELECT *, 'web' AS source, '{}'::JSON AS traits, '{}'::JSON AS context, '{}'::JSON AS integrations, '{}'::JSON AS consent, 'none' AS geo_source, 'gen' AS request_id, event_ts AS received_at, 0::BIGINT AS lateness_ms
-         FROM read_json(${q(evFile)}, format = 'newline_delimited', columns = ${EVENT_COLUMNS}) ON CONFLICT DO NOTHING`,
+         FROM read_json(${q(evFile)}, format = 'newline_delimited', columns = ${EVENT_COLUMNS}) WHERE event_id NOT IN (SELECT event_id FROM raw.events)`,
       );
       if (whLines.length > 0) {
         const whFile = join(dir, "webhooks.ndjson");
         writeFileSync(whFile, whLines.join("\n") + "\n");
         await exec.run(
           `INSERT INTO raw.webhooks BY NAME SELECT *, 'shopify' AS source, event_ts AS received_at, 'gen' AS request_id, ${q(loadedAt)}::TIMESTAMPTZ AS loaded_at
-           FROM read_json(${q(whFile)}, format = 'newline_delimited', columns = ${WEBHOOK_COLUMNS}) ON CONFLICT DO NOTHING`,
+           FROM read_json(${q(whFile)}, format = 'newline_delimited', columns = ${WEBHOOK_COLUMNS}) WHERE event_id NOT IN (SELECT event_id FROM raw.webhooks)`,
         );
       }
       await loadCore(exec, dir, cdcItems, loadedAt, touched);

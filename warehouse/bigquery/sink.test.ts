@@ -54,7 +54,7 @@ describe("BigQuerySink", () => {
     expect([...stored.events]).toEqual([ev.event_id]);
     expect(calls.map((c) => c.arg)).toContainEqual({
       query: "SELECT event_id FROM `proj.raw.events` WHERE event_date BETWEEN @min_date AND @max_date AND event_id IN UNNEST(@ids)",
-      params: { ids: [ev.event_id, ev2.event_id], min_date: "2026-11-24", max_date: "2026-11-25" },
+      params: { ids: [ev.event_id, ev2.event_id], min_date: "2026-11-23", max_date: "2026-11-26" },
     });
   });
 
@@ -84,7 +84,7 @@ describe("BigQuerySink", () => {
     const script = (calls.at(-1)!.arg as { query: string }).query;
     expect(script.split("\n")[0]).toBe("BEGIN TRANSACTION;");
     expect(script).toContain(
-      "MERGE `proj.raw.events` T USING `proj.raw.events__stg_b1` S ON T.event_id = S.event_id AND T.event_date BETWEEN DATE '2026-11-25' AND DATE '2026-11-25'\nWHEN NOT MATCHED THEN INSERT ROW;",
+      "MERGE `proj.raw.events` T USING `proj.raw.events__stg_b1` S ON T.event_id = S.event_id AND T.event_date BETWEEN DATE '2026-11-24' AND DATE '2026-11-26'\nWHEN NOT MATCHED THEN INSERT ROW;",
     );
     expect(script).toContain(
       "MERGE `proj.core.orders` T USING `proj.core.orders__stg_b1` S ON T.id = S.id\nWHEN MATCHED AND T._position < S._position THEN UPDATE SET customer_id = IF(S._deleted, COALESCE(S.customer_id, T.customer_id), S.customer_id), status = IF(S._deleted, COALESCE(S.status, T.status), S.status)",

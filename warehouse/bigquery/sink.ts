@@ -18,7 +18,7 @@ import type { Stream } from "../../contracts/records.js";
 import type { CommitOptions, WarehouseSink } from "../../pipeline/warehouse-sink.js";
 import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms/batch.js";
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
-import type { WatermarkState } from "../../pipeline/transforms/event-time.js";
+import { dedupWindowOf, type WatermarkState } from "../../pipeline/transforms/event-time.js";
 import { warehouseTables } from "../duckdb/ddl.js";
 
 /** The part of the BigQuery client this sink uses; `new BigQuery()` satisfies it. */
@@ -115,8 +115,8 @@ export class BigQuerySink implements WarehouseSink {
     const stmts: string[] = [];
     const stg = (t: TableSpec) => this.ref(t, staged.get(t)!);
     const dateBounds = (rows: { event_date: string }[]) => {
-      const ds = rows.map((r) => r.event_date).sort();
-      return `T.event_date BETWEEN DATE ${lit(ds[0]!)} AND DATE ${lit(ds[ds.length - 1]!)}`;
+      const [min, max] = dedupWindowOf(rows)!;
+      return `T.event_date BETWEEN DATE ${lit(min)} AND DATE ${lit(max)}`;
     };
     const insertOnly = (t: TableSpec, on: string) =>
       stmts.push(`MERGE ${this.ref(t)} T USING ${stg(t)} S ON ${on}\nWHEN NOT MATCHED THEN INSERT ROW;`);

@@ -1,6 +1,7 @@
 /**
  * The local warehouse: one DuckDB file under .data/ with one writer (this process). A micro-batch
- * is committed in ONE transaction: raw rows (INSERT … ON CONFLICT DO NOTHING against stored keys),
+ * is committed in ONE transaction: raw rows (INSERT of the rows whose key is not stored within the
+ * batch's dedup window of event dates, as the BigQuery sink's MERGE does),
  * CDC state upserts guarded by source position, dead letters, touched partitions, metric increments
  * and the watermarks. Rows reach DuckDB as NDJSON files read by read_json with the contract's column
  * types: DuckDB's own parser is far faster than binding tens of columns per row from JavaScript.
@@ -15,9 +16,9 @@ import type { Stream } from "../../contracts/records.js";
 import type { CommitOptions, WarehouseSink } from "../../pipeline/warehouse-sink.js";
 import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms/batch.js";
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
-import type { WatermarkState } from "../../pipeline/transforms/event-time.js";
 import { columnNames, readJsonColumns, warehouseDdl } from "./ddl.js";
 import { sourceTextOf } from "../../pipeline/transforms/parse.js";
+import { dedupWindowOf, type WatermarkState } from "../../pipeline/transforms/event-time.js";
 
 const SHM_DIR = "/dev/shm";
 const STAGE_CHUNK_CHARS = 1 << 20;
@@ -165,13 +166,21 @@ export class DuckDbSink implements WarehouseSink {
   private insertSql(t: TableSpec, rows: object[], conflict: string | null, extraColumns?: readonly string[]): string[] {
     if (rows.length === 0) return [];
     const file = this.stage(rows, extraColumns);
-    return [`INSERT INTO ${tableId(t)} BY NAME SELECT * FROM ${this.readJson(file, t)}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`];
+    let select = `SELECT * FROM ${this.readJson(file, t)}`;
+    const window = t.keyCheckedByLoader ? dedupWindowOf(rows as { event_date: string }[]) : undefined;
+    if (window) {
+      // The raw tables declare no key index (contracts/tables.ts, keyCheckedByLoader): rows whose key
+      // is stored within the dedup window are skipped here, so a commit stays idempotent even for
+      // rows the lookup did not report.
+      select = `SELECT s.* FROM ${this.readJson(file, t)} s ANTI JOIN (SELECT ${t.key.join(", ")} FROM ${tableId(t)}
+        WHERE event_date BETWEEN ${sqlString(window[0])}::DATE AND ${sqlString(window[1])}::DATE) k USING (${t.key.join(", ")})`;
+    }
+    return [`INSERT INTO ${tableId(t)} BY NAME ${select}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`];
   }
 
   /**
-   * The raw rows of a batch are the ones `lookup` found not stored, and this process is the only
-   * writer, so they are inserted plainly first (the ON CONFLICT check against the key index cost a
-   * third of a commit). Should a key be stored after all, the primary key rejects the insert, the
+   * Raw rows are inserted without ON CONFLICT. A warehouse file created before the raw tables lost
+   * their primary key still has one: should it reject a key stored outside the dedup window, the
    * transaction rolls back and the batch is committed again with ON CONFLICT DO NOTHING.
    */
   async commit(b: CommitBatch, opts: CommitOptions): Promise<void> {

@@ -13,6 +13,7 @@ import type { BatchOptions, BatchStats } from "./transforms/batch.js";
 import type { WatermarkState } from "./transforms/event-time.js";
 import type { WarehouseSink } from "./warehouse-sink.js";
 import { datesBetween, listArchive, type ArchiveReader } from "./sources/archive.js";
+import { defaultPoolSize, PreparePool } from "./workers/prepare-pool.js";
 
 /** Objects per direct-runner run, and how many are downloaded at once. */
 const OBJECTS_PER_RUN = 16;
@@ -26,6 +27,8 @@ export interface BackfillOptions {
   sink: WarehouseSink;
   batch?: BatchOptions;
   objectsPerRun?: number;
+  /** Worker threads that prepare archive objects (default: one per core but one, at least one). */
+  prepareThreads?: number;
   onProgress?: (p: { objectsDone: number; objectsTotal: number; stats: BatchStats }) => void;
 }
 
@@ -40,6 +43,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   const stats: BatchStats = { messages: 0, duplicates: 0, loaded: 0, late: 0, deadLettered: 0, cdcIgnored: 0 };
   const replayWatermarks = new Map<Stream, WatermarkState>();
   const per = o.objectsPerRun ?? OBJECTS_PER_RUN;
+  const threads = Math.max(1, o.prepareThreads ?? defaultPoolSize());
   let done = 0;
   o.onProgress?.({ objectsDone: 0, objectsTotal: objects.length, stats });
   const now = new Date().toISOString();
@@ -55,27 +59,36 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
     done += size;
     o.onProgress?.({ objectsDone: done, objectsTotal: objects.length, stats: { ...stats } });
   };
-  // One graph run per object keeps the JavaScript thread yielding often, so the commit of the
-  // previous group (DuckDB's threads) proceeds while the next group is prepared; a group of
-  // objects is one transaction, and only one is in flight, so commits stay in order.
-  let inflight: { flushing: Promise<void>; size: number } | null = null;
-  let held = 0;
-  for (let i = 0; i < objects.length; i++) {
-    fetchAhead(i);
-    const obj = objects[i]!;
-    const gzip = await downloads.get(i)!;
-    downloads.delete(i);
-    await runGraph([{ kind: "archive", id: obj.name, stream: obj.stream, object: obj.name, gzip }], queue, now);
-    held++;
-    if (held === per || i === objects.length - 1) {
-      if (inflight) await settle(inflight.flushing, inflight.size);
-      const flushing = queue.flush();
-      flushing.catch(() => undefined); // awaited in settle; avoids an unhandled rejection meanwhile
-      inflight = { flushing, size: held };
-      await queue.whenHandedOver();
-      held = 0;
+  // Objects are prepared on worker threads, a few ahead of the commits: Beam's direct runner runs
+  // every step on this one thread, where parsing the records took most of a backfill's time. This
+  // thread runs the graph (cheap now), the ordered lookups and the commits. At most two groups wait
+  // for their commit, so memory stays bounded however far the workers could run ahead.
+  const pool = new PreparePool(threads);
+  try {
+    const groups: { flushing: Promise<void>; size: number }[] = [];
+    let held = 0;
+    for (let i = 0; i < objects.length; i++) {
+      await pool.whenPendingBelow(pool.size * 2 + 2);
+      fetchAhead(i);
+      const obj = objects[i]!;
+      const gzip = await downloads.get(i)!;
+      downloads.delete(i);
+      await runGraph([{ kind: "archive", id: obj.name, stream: obj.stream, object: obj.name, gzip }], queue, now, pool);
+      held++;
+      if (held === per || i === objects.length - 1) {
+        const flushing = queue.flush();
+        flushing.catch(() => undefined); // awaited in settle; avoids an unhandled rejection meanwhile
+        groups.push({ flushing, size: held });
+        held = 0;
+        while (groups.length > 2) {
+          const g = groups.shift()!;
+          await settle(g.flushing, g.size);
+        }
+      }
     }
+    for (const g of groups) await settle(g.flushing, g.size);
+  } finally {
+    await pool.close();
   }
-  if (inflight) await settle(inflight.flushing, inflight.size);
   return { objects: objects.length, stats };
 }

@@ -3,7 +3,7 @@
  * the pure finish step and the commit of one batch complete before the next batch's lookup, so
  * dedup against stored rows and metric increments stay exact with one writer.
  */
-import type { PreparedChunk } from "./graph-fns.js";
+import type { PendingChunk, PreparedChunk } from "./graph-fns.js";
 import { applyPrepared, type ProcessOptions } from "./process-batch.js";
 import { mergePrepared, type BatchStats, type PreparedBatch } from "./transforms/batch.js";
 import type { WarehouseSink } from "./warehouse-sink.js";
@@ -14,7 +14,7 @@ export class CommitQueue {
   readonly stats: BatchStats = { messages: 0, duplicates: 0, loaded: 0, late: 0, deadLettered: 0, cdcIgnored: 0 };
   committed = 0;
 
-  private held: PreparedBatch[] = [];
+  private held: (PreparedBatch | Promise<PreparedBatch>)[] = [];
 
   constructor(
     private readonly sink: WarehouseSink,
@@ -28,7 +28,10 @@ export class CommitQueue {
   ) {}
 
   /** Called synchronously from the graph; returns the chunk id so the step has an output. */
-  enqueue(p: PreparedChunk): string {
+  enqueue(p: PreparedChunk | PendingChunk): string {
+    // A pending preparation is awaited in order by the commit; a failure surfaces there, not as an
+    // unhandled rejection while it waits in the queue.
+    if (p.prepared instanceof Promise) p.prepared.catch(() => undefined);
     if (this.hold) {
       this.held.push(p.prepared);
       return p.id;
@@ -37,37 +40,26 @@ export class CommitQueue {
     return p.id;
   }
 
-  private handedOver: Promise<void> = Promise.resolve();
-
-  private apply(prepared: PreparedBatch): void {
-    let handOver = () => undefined as void;
-    this.handedOver = new Promise<void>((resolve) => (handOver = resolve));
+  private apply(prepared: PreparedBatch | Promise<PreparedBatch>): void {
+    if (prepared instanceof Promise) prepared.catch(() => undefined); // awaited below, in order
     this.tail = this.tail.then(async () => {
-      if (this.failure) return handOver();
+      if (this.failure) return;
       try {
-        const b = await applyPrepared(this.sink, prepared, this.options, this.now, handOver);
+        const b = await applyPrepared(this.sink, await prepared, this.options, this.now);
         for (const k of Object.keys(this.stats) as (keyof BatchStats)[]) this.stats[k] += b.stats[k];
         this.committed++;
       } catch (e) {
         this.failure = e;
-      } finally {
-        handOver();
       }
     });
   }
 
-  /**
-   * Resolves when the last queued batch's lookup is done and its writes are with the warehouse (or
-   * it finished). Each step of a lookup waits for the JavaScript thread, so a backfill waits for
-   * this before preparing more objects instead of starving the lookup.
-   */
-  whenHandedOver(): Promise<void> {
-    return this.handedOver;
-  }
-
   /** Commits the held chunks as one batch; resolves when that (and all before it) committed. */
   async flush(): Promise<void> {
-    if (this.held.length) this.apply(mergePrepared(this.held.splice(0)));
+    if (this.held.length) {
+      const parts = this.held.splice(0);
+      this.apply(parts.some((p) => p instanceof Promise) ? Promise.all(parts).then(mergePrepared) : mergePrepared(parts as PreparedBatch[]));
+    }
     await this.tail;
     if (this.failure) throw this.failure;
   }

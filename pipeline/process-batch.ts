@@ -31,21 +31,21 @@ export async function processMessages(sink: WarehouseSink, messages: InboundMess
 const sinkQueues = new WeakMap<WarehouseSink, Promise<unknown>>();
 
 /** The warehouse half: look up what is stored, finish the batch (pure), commit. */
-export function applyPrepared(sink: WarehouseSink, prepared: PreparedBatch, o: ProcessOptions, now: string, onHandedOver?: () => void): Promise<CommitBatch> {
+export function applyPrepared(sink: WarehouseSink, prepared: PreparedBatch, o: ProcessOptions, now: string): Promise<CommitBatch> {
   const previous = sinkQueues.get(sink) ?? Promise.resolve();
   const next = previous.then(
-    () => applyNow(sink, prepared, o, now, onHandedOver),
-    () => applyNow(sink, prepared, o, now, onHandedOver),
+    () => applyNow(sink, prepared, o, now),
+    () => applyNow(sink, prepared, o, now),
   );
   sinkQueues.set(sink, next.catch(() => undefined));
   return next;
 }
 
-async function applyNow(sink: WarehouseSink, prepared: PreparedBatch, o: ProcessOptions, now: string, onHandedOver?: () => void): Promise<CommitBatch> {
+async function applyNow(sink: WarehouseSink, prepared: PreparedBatch, o: ProcessOptions, now: string): Promise<CommitBatch> {
   const stored = await sink.lookup(lookupOf(prepared));
   const state = o.mode === "replay" ? { ...stored, watermarks: o.replayWatermarks ?? new Map() } : stored;
   const batch = finishBatch(prepared, state, o.batch ?? DEFAULT_BATCH_OPTIONS, now);
-  await sink.commit(batch, { persistWatermarks: o.mode === "live", ...(onHandedOver ? { onHandedOver } : {}) });
+  await sink.commit(batch, { persistWatermarks: o.mode === "live" });
   if (o.mode === "replay" && o.replayWatermarks) for (const w of batch.watermarks) o.replayWatermarks.set(w.stream as Stream, w);
   return batch;
 }

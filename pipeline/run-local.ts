@@ -14,6 +14,7 @@ import type { ProcessOptions } from "./process-batch.js";
 import { runtime } from "./runtime.js";
 import type { BatchStats } from "./transforms/batch.js";
 import type { WarehouseSink } from "./warehouse-sink.js";
+import type { PreparePool } from "./workers/prepare-pool.js";
 
 const { directRunner } = directRunnerModule as unknown as typeof import("apache-beam/runners/direct_runner");
 
@@ -37,14 +38,16 @@ const quietDebug = <T>(fn: () => Promise<T>): Promise<T> => {
  * (the queue may still be committing). A backfill keeps one queue across many small runs so the
  * JavaScript thread prepares the next objects while DuckDB's threads commit the previous group.
  */
-export async function runGraph(chunks: SourceChunk[], queue: CommitQueue, now: string): Promise<void> {
+export async function runGraph(chunks: SourceChunk[], queue: CommitQueue, now: string, pool?: PreparePool): Promise<void> {
   const source = runtime.put(chunks, "source");
   const commitQueue = runtime.put(queue, "commit");
+  const preparePool = pool ? runtime.put(pool, "pool") : undefined;
   try {
-    await quietDebug(() => directRunner().run(createPipeline({ kind: "local", source, commitQueue, now })));
+    await quietDebug(() => directRunner().run(createPipeline({ kind: "local", source, commitQueue, now, ...(preparePool ? { preparePool } : {}) })));
   } finally {
     runtime.drop(source);
     runtime.drop(commitQueue);
+    if (preparePool) runtime.drop(preparePool);
   }
 }
 

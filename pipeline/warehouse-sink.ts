@@ -9,11 +9,6 @@ import type { CommitBatch, Lookup, StoredState } from "./transforms/batch.js";
 export interface CommitOptions {
   /** Streaming moves the persisted watermarks; a backfill replays with its own and leaves them alone. */
   persistWatermarks: boolean;
-  /**
-   * Called once the batch's writes are handed to the warehouse and the rest is the warehouse's own
-   * work (a backfill then prepares the next group meanwhile). Sinks that cannot tell never call it.
-   */
-  onHandedOver?: () => void;
 }
 
 export interface WarehouseSink {

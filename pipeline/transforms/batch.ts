@@ -19,7 +19,7 @@ import {
 } from "./event-time.js";
 import { minuteMetrics, type MetricDelta } from "./metrics.js";
 import { parseMessage } from "./parse.js";
-import type { CdcRow, EventRow, InboundMessage, WebhookRow } from "./types.js";
+import type { CdcRow, EventCore, EventRow, InboundMessage, WebhookRow } from "./types.js";
 
 export interface BatchOptions {
   outOfOrdernessMs: number;
@@ -31,7 +31,7 @@ export const DEFAULT_BATCH_OPTIONS: BatchOptions = {
 };
 
 export interface PreparedBatch {
-  events: EventRecord[];
+  events: EventCore[];
   webhooks: WebhookRecord[];
   cdc: CdcRecord[];
   deadLetters: DeadLetterRecord[];
@@ -82,7 +82,7 @@ export interface BatchStats {
 }
 
 export function prepareBatch(messages: Iterable<InboundMessage>, now: string): PreparedBatch {
-  const events: EventRecord[] = [];
+  const events: EventCore[] = [];
   const webhooks: WebhookRecord[] = [];
   const cdc: CdcRecord[] = [];
   const deadLetters: DeadLetterRecord[] = [];

@@ -9,6 +9,7 @@
 import { DEDUP_DATE_SLACK_DAYS, DEFAULT_ALLOWED_LATENESS_DAYS, MAX_FUTURE_EVENT_MS } from "../../contracts/limits.js";
 import type { DeadLetterRecord } from "../../contracts/records.js";
 import { pipelineDeadLetter } from "./dead-letter.js";
+import { sourceStringOf } from "./parse.js";
 import type { EventTimeColumns } from "./types.js";
 
 export const DEFAULT_OUT_OF_ORDERNESS_MS = 5 * 60 * 1000;
@@ -94,7 +95,7 @@ export function assignEventTime<T extends { event_id: string; event_ts: string }
           eventId: r.event_id,
           kind: "too-late",
           reason: `event_ts ${r.event_ts} is ${fmtDuration(lateness)} behind the ${state.stream} watermark ${new Date(w!).toISOString()}, beyond the allowed lateness of ${fmtDuration(opts.allowedLatenessMs)}; load it with a backfill (npx tideline backfill) if it must be kept`,
-          payload: JSON.stringify(r),
+          payload: sourceStringOf(r) ?? JSON.stringify(r),
           now,
         }),
       );

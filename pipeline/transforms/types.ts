@@ -21,6 +21,8 @@ export type ParsedRecord =
   | { stream: "cdc"; record: CdcRecord }
   | { stream: "dead-letters"; record: DeadLetterRecord };
 
+/** Columns the pipeline adds to every raw event row (written after the record's own text when staged). */
+export const EVENT_TIME_COLUMNS = ["event_date", "is_late", "lateness_ms", "loaded_at"] as const;
 /** Columns the pipeline adds to every raw row. */
 export interface EventTimeColumns {
   event_date: string;
@@ -28,6 +30,12 @@ export interface EventTimeColumns {
   lateness_ms: number;
   loaded_at: string;
 }
-export type EventRow = EventRecord & EventTimeColumns;
+/**
+ * What the transforms read of an event record. Records parsed on a worker thread (backfill) reach
+ * the main thread as just these fields plus their message text (parse.ts, sourceTextOf), which the
+ * sinks load: sending all fifty-odd fields across threads cost more than parsing them again.
+ */
+export type EventCore = Pick<EventRecord, "event_id" | "event_ts" | "type" | "event"> & { properties?: EventRecord["properties"] };
+export type EventRow = EventCore & EventTimeColumns;
 export type WebhookRow = WebhookRecord & { event_date: string; loaded_at: string };
 export type CdcRow = CdcRecord & { event_date: string; loaded_at: string };

@@ -6,7 +6,7 @@
  * contracts/ with the generated partitioning and clustering (raw.events requires a partition filter,
  * which every statement here supplies).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { randomUUID } from "node:crypto";
@@ -20,6 +20,8 @@ import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
 import { dedupWindowOf, type WatermarkState } from "../../pipeline/transforms/event-time.js";
 import { warehouseTables } from "../duckdb/ddl.js";
+import { writeRowsNdjson } from "../stage-ndjson.js";
+import { EVENT_TIME_COLUMNS } from "../../pipeline/transforms/types.js";
 
 /** The part of the BigQuery client this sink uses; `new BigQuery()` satisfies it. */
 export interface BigQueryLike {
@@ -210,7 +212,7 @@ export class BigQuerySink implements WarehouseSink {
     try {
       for (const [t, rows] of tables) {
         const file = join(dir, `${tableId(t)}.ndjson`);
-        writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+        writeRowsNdjson(file, rows, t === rawEvents ? EVENT_TIME_COLUMNS : undefined);
         const suffix = `__stg_${id}`;
         await this.client
           .dataset(t.dataset)
@@ -219,6 +221,9 @@ export class BigQuerySink implements WarehouseSink {
             sourceFormat: "NEWLINE_DELIMITED_JSON",
             schema: { fields: columnsOf(t.schema).map((c) => ({ name: c.name, type: c.type, mode: c.nullable ? "NULLABLE" : "REQUIRED" })) },
             writeDisposition: "WRITE_TRUNCATE",
+            // Event rows are their message text plus the pipeline's columns (stage-ndjson.ts): members
+            // the contract drops are skipped, as the contract's parser drops them.
+            ignoreUnknownValues: true,
             createDisposition: "CREATE_IF_NEEDED",
           });
         staged.set(t, suffix);

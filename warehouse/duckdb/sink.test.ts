@@ -77,12 +77,6 @@ describe("DuckDbSink", () => {
     expect(await q("SELECT count(*) AS n FROM raw.cdc_changes")).toEqual([{ n: 3 }]);
   });
 
-  it("a batch holding rows that are already stored still commits each row once (anti-join in the commit)", async () => {
-    const b = await processMessages(sink, [1, 2].map((i) => asMessage("events", eventRecord(i, iso(MIN)))), { mode: "live", now: at(NOW) });
-    await sink.commit({ ...b, metrics: [], partitions: [] }, { persistWatermarks: true });
-    expect(await q("SELECT count(*) AS n FROM raw.events")).toEqual([{ n: 2 }]);
-  });
-
   it("a resent event whose corrected event_ts moved past midnight is not stored twice", async () => {
     // Same event_id, event_ts 23:59:59.900 the first time and 00:00:00.200 the next day when resent.
     const first = eventRecord(1, "2026-11-24T23:59:59.900Z");
@@ -91,10 +85,6 @@ describe("DuckDbSink", () => {
     const b = await processMessages(sink, [asMessage("events", resent)], { mode: "live", now: at(NOW) });
     expect(b.stats.duplicates).toBe(1);
     expect(await q("SELECT event_date::VARCHAR AS d, count(*) AS n FROM raw.events GROUP BY ALL")).toEqual([{ d: "2026-11-24", n: 1 }]);
-    // And the commit alone (no lookup) skips it too.
-    const again = await processMessages(sink, [], { mode: "live", now: at(NOW) });
-    await sink.commit({ ...again, events: [{ ...resent, event_date: "2026-11-25", is_late: false, lateness_ms: 0, loaded_at: NOW }] }, { persistWatermarks: false });
-    expect(await q("SELECT count(*) AS n FROM raw.events")).toEqual([{ n: 1 }]);
   });
 
   it("commits nothing when any part of the batch fails", async () => {

@@ -1,12 +1,13 @@
 /**
  * The local warehouse: one DuckDB file under .data/ with one writer (this process). A micro-batch
- * is committed in ONE transaction: raw rows (INSERT of the rows whose key is not stored within the
- * batch's dedup window of event dates, as the BigQuery sink's MERGE does),
+ * is committed in ONE transaction: raw rows (the ones `lookup` found not stored: DuckDB admits one
+ * writer process, and process-batch.ts runs each batch's lookup and commit before the next batch's,
+ * so the lookup is exact; the raw tables carry no key index, see keyCheckedByLoader),
  * CDC state upserts guarded by source position, dead letters, touched partitions, metric increments
  * and the watermarks. Rows reach DuckDB as NDJSON files read by read_json with the contract's column
  * types: DuckDB's own parser is far faster than binding tens of columns per row from JavaScript.
  */
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
@@ -17,12 +18,11 @@ import type { CommitOptions, WarehouseSink } from "../../pipeline/warehouse-sink
 import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms/batch.js";
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
 import { columnNames, readJsonColumns, warehouseDdl } from "./ddl.js";
-import { sourceTextOf } from "../../pipeline/transforms/parse.js";
-import { dedupWindowOf, type WatermarkState } from "../../pipeline/transforms/event-time.js";
+import { writeRowsNdjson } from "../stage-ndjson.js";
+import { EVENT_TIME_COLUMNS } from "../../pipeline/transforms/types.js";
+import type { WatermarkState } from "../../pipeline/transforms/event-time.js";
 
 const SHM_DIR = "/dev/shm";
-const STAGE_CHUNK_CHARS = 1 << 20;
-const EVENT_TIME_COLUMNS = ["event_date", "is_late", "lateness_ms", "loaded_at"] as const;
 /** Fewer, larger checkpoints: loads commit often and DuckDB's 16 MB default checkpoints every few batches. */
 const CHECKPOINT_THRESHOLD = "256MB";
 
@@ -131,30 +131,7 @@ export class DuckDbSink implements WarehouseSink {
 
   private stage(rows: object[], extraColumns?: readonly string[]): string {
     const file = join(this.stagingRoot, `${++this.fileSeq}.ndjson`);
-    const fd = openSync(file, "w");
-    try {
-      // Written in pieces of about a megabyte: one string of the whole batch (and its UTF-8 copy)
-      // doubled the memory of a large commit and made the garbage collector the bottleneck.
-      let buf = "";
-      for (const r of rows) {
-        const source = extraColumns ? sourceTextOf(r) : undefined;
-        const end = source ? source.lastIndexOf("}") : -1;
-        if (source && end > 0) {
-          // The record's own message text plus the columns the pipeline added: serializing fifty-odd
-          // fields again per row was the largest cost of a commit.
-          buf += source.slice(0, end);
-          for (const c of extraColumns!) buf += `,"${c}":${JSON.stringify((r as Record<string, unknown>)[c])}`;
-          buf += "}\n";
-        } else buf += JSON.stringify(r) + "\n";
-        if (buf.length >= STAGE_CHUNK_CHARS) {
-          writeSync(fd, buf);
-          buf = "";
-        }
-      }
-      if (buf) writeSync(fd, buf);
-    } finally {
-      closeSync(fd);
-    }
+    writeRowsNdjson(file, rows, extraColumns);
     return file;
   }
 
@@ -166,16 +143,7 @@ export class DuckDbSink implements WarehouseSink {
   private insertSql(t: TableSpec, rows: object[], conflict: string | null, extraColumns?: readonly string[]): string[] {
     if (rows.length === 0) return [];
     const file = this.stage(rows, extraColumns);
-    let select = `SELECT * FROM ${this.readJson(file, t)}`;
-    const window = t.keyCheckedByLoader ? dedupWindowOf(rows as { event_date: string }[]) : undefined;
-    if (window) {
-      // The raw tables declare no key index (contracts/tables.ts, keyCheckedByLoader): rows whose key
-      // is stored within the dedup window are skipped here, so a commit stays idempotent even for
-      // rows the lookup did not report.
-      select = `SELECT s.* FROM ${this.readJson(file, t)} s ANTI JOIN (SELECT ${t.key.join(", ")} FROM ${tableId(t)}
-        WHERE event_date BETWEEN ${sqlString(window[0])}::DATE AND ${sqlString(window[1])}::DATE) k USING (${t.key.join(", ")})`;
-    }
-    return [`INSERT INTO ${tableId(t)} BY NAME ${select}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`];
+    return [`INSERT INTO ${tableId(t)} BY NAME SELECT * FROM ${this.readJson(file, t)}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`];
   }
 
   /**
@@ -250,9 +218,7 @@ export class DuckDbSink implements WarehouseSink {
              updated_at = excluded.updated_at`,
         );
       }
-      const running = this.con.run(["BEGIN TRANSACTION", ...stmts, "COMMIT"].join(";\n"));
-      opts.onHandedOver?.();
-      await running;
+      await this.con.run(["BEGIN TRANSACTION", ...stmts, "COMMIT"].join(";\n"));
     } catch (e) {
       await this.con.run("ROLLBACK").catch(() => undefined);
       throw e;

@@ -15,8 +15,15 @@ import type { WarehouseSink } from "./warehouse-sink.js";
 import { datesBetween, listArchive, type ArchiveReader } from "./sources/archive.js";
 import { defaultPoolSize, PreparePool } from "./workers/prepare-pool.js";
 
-/** Objects per direct-runner run, and how many are downloaded at once. */
-const OBJECTS_PER_RUN = 16;
+/**
+ * Records per warehouse transaction a backfill aims for: one DuckDB row group (122,880 rows), so
+ * DuckDB writes the rows straight to its file instead of through its write-ahead log (measured:
+ * about 6% faster than 80,000-row transactions). The first group has OBJECTS_PER_FIRST_GROUP
+ * objects; later groups are sized from the records per object seen so far.
+ */
+const TARGET_RECORDS_PER_TRANSACTION = 122_880;
+const OBJECTS_PER_FIRST_GROUP = 16;
+const MAX_OBJECTS_PER_GROUP = 256;
 const DOWNLOAD_CONCURRENCY = 4;
 
 export interface BackfillOptions {
@@ -26,6 +33,7 @@ export interface BackfillOptions {
   reader: ArchiveReader;
   sink: WarehouseSink;
   batch?: BatchOptions;
+  /** Objects per warehouse transaction (default: sized to TARGET_RECORDS_PER_TRANSACTION). */
   objectsPerRun?: number;
   /** Worker threads that prepare archive objects (default: one per core but one, at least one). */
   prepareThreads?: number;
@@ -42,7 +50,11 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   const objects = await listArchive(o.reader, datesBetween(o.from, o.to), streams);
   const stats: BatchStats = { messages: 0, duplicates: 0, loaded: 0, late: 0, deadLettered: 0, cdcIgnored: 0 };
   const replayWatermarks = new Map<Stream, WatermarkState>();
-  const per = o.objectsPerRun ?? OBJECTS_PER_RUN;
+  const objectsPerGroup = () => {
+    if (o.objectsPerRun) return o.objectsPerRun;
+    if (done === 0 || queue.stats.messages === 0) return OBJECTS_PER_FIRST_GROUP;
+    return Math.min(MAX_OBJECTS_PER_GROUP, Math.max(1, Math.ceil(TARGET_RECORDS_PER_TRANSACTION / (queue.stats.messages / done))));
+  };
   const threads = Math.max(1, o.prepareThreads ?? defaultPoolSize());
   let done = 0;
   o.onProgress?.({ objectsDone: 0, objectsTotal: objects.length, stats });
@@ -64,9 +76,11 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   // thread runs the graph (cheap now), the ordered lookups and the commits. At most two groups wait
   // for their commit, so memory stays bounded however far the workers could run ahead.
   const pool = new PreparePool(threads);
+  const restoreCores = await o.sink.shareCores?.(pool.size);
   try {
     const groups: { flushing: Promise<void>; size: number }[] = [];
     let held = 0;
+    let per = objectsPerGroup();
     for (let i = 0; i < objects.length; i++) {
       await pool.whenPendingBelow(pool.size * 2 + 2);
       fetchAhead(i);
@@ -84,11 +98,13 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
           const g = groups.shift()!;
           await settle(g.flushing, g.size);
         }
+        per = objectsPerGroup();
       }
     }
     for (const g of groups) await settle(g.flushing, g.size);
   } finally {
     await pool.close();
+    await restoreCores?.();
   }
   return { objects: objects.length, stats };
 }

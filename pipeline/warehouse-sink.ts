@@ -17,5 +17,10 @@ export interface WarehouseSink {
   init(): Promise<void>;
   lookup(l: Lookup): Promise<StoredState>;
   commit(batch: CommitBatch, opts: CommitOptions): Promise<void>;
+  /**
+   * A local warehouse that computes on this machine's cores leaves `threads` of them to the
+   * pipeline's worker threads until the returned function is called (backfill).
+   */
+  shareCores?(threads: number): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -1,13 +1,13 @@
 /**
  * Writes rows as NDJSON for a warehouse load (DuckDB read_json, BigQuery load jobs). A row whose
- * record kept its message text (pipeline/transforms/parse.ts) is written as that text plus the
- * columns the pipeline added, not serialized again: re-serializing fifty-odd fields per row was the
- * largest cost of a commit, and records prepared on worker threads carry only the fields the
- * transforms read, so their text is the only full copy. Loads ignore members the contract drops.
+ * record kept its message text (pipeline/transforms/parse.ts) is written from that text, not
+ * serialized again: re-serializing fifty-odd fields per row was the largest cost of a commit, and
+ * events prepared on worker threads carry only the fields the transforms read, so their text is the
+ * only full copy. Loads ignore members the contract drops.
  *
- * Hand-written: rows arrive as strings or as UTF-8 byte ranges of a worker's buffer, and are packed
- * into 1 MiB chunks per write; one string of the whole batch (and its UTF-8 copy) doubled the
- * memory of a large commit.
+ * Hand-written: rows arrive as strings or as byte ranges of an archive object's buffer, and are
+ * packed into 1 MiB chunks per write; one string of the whole batch (and its UTF-8 copy) doubled
+ * the memory of a large commit.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { sourceTextOf } from "../pipeline/transforms/parse.js";
@@ -16,73 +16,120 @@ import { SourcedEvent } from "../pipeline/transforms/sourced-event.js";
 const CHUNK_BYTES = 1 << 20;
 const CLOSE_BRACE = 0x7d;
 
+class ChunkedFile {
+  private readonly buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private at = 0;
+  constructor(private readonly fd: number) {}
+
+  flush(): void {
+    if (this.at > 0) writeSync(this.fd, this.buf, 0, this.at);
+    this.at = 0;
+  }
+
+  string(s: string): void {
+    // At most three UTF-8 bytes per UTF-16 unit.
+    if (this.at + s.length * 3 > this.buf.length) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) return void writeSync(this.fd, s);
+    }
+    this.at += this.buf.write(s, this.at, "utf8");
+  }
+
+  bytes(b: Uint8Array, start = 0, end = b.length): void {
+    const n = end - start;
+    if (this.at + n > this.buf.length) {
+      this.flush();
+      if (n > this.buf.length) return void writeSync(this.fd, b, start, n);
+    }
+    this.buf.set(b.subarray(start, end), this.at);
+    this.at += n;
+  }
+
+  /** A large range goes out directly, without a copy. */
+  span(b: Uint8Array, start: number, end: number): void {
+    if (end - start < CHUNK_BYTES / 4) return this.bytes(b, start, end);
+    this.flush();
+    writeSync(this.fd, b, start, end - start);
+  }
+}
+
+function withFile(file: string, fn: (out: ChunkedFile) => void): void {
+  const fd = openSync(file, "w");
+  try {
+    const out = new ChunkedFile(fd);
+    fn(out);
+    out.flush();
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function tailOf(r: object, columns: readonly string[]): string {
   let tail = "";
   for (const c of columns) tail += `,"${c}":${JSON.stringify((r as Record<string, unknown>)[c])}`;
   return tail + "}\n";
 }
 
+/** Rows as JSON; with extraColumns, a row with message text is that text plus those columns of the row. */
 export function writeRowsNdjson(file: string, rows: readonly object[], extraColumns?: readonly string[]): void {
-  const fd = openSync(file, "w");
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  let at = 0;
-  const flush = () => {
-    if (at > 0) writeSync(fd, buf, 0, at);
-    at = 0;
-  };
-  const putString = (s: string) => {
-    // At most three UTF-8 bytes per UTF-16 unit.
-    if (at + s.length * 3 > buf.length) {
-      flush();
-      if (s.length * 3 > buf.length) return void writeSync(fd, s);
-    }
-    at += buf.write(s, at, "utf8");
-  };
-  const putBytes = (b: Uint8Array) => {
-    if (at + b.length > buf.length) {
-      flush();
-      if (b.length > buf.length) return void writeSync(fd, b);
-    }
-    buf.set(b, at);
-    at += b.length;
-  };
-  try {
+  withFile(file, (out) => {
     for (const r of rows) {
-      if (extraColumns && r instanceof SourcedEvent) {
-        // Copied straight from the object's bytes: no string, no view per row.
-        const end = r.lastBrace();
-        if (end > 0) {
-          if (at + end > buf.length) flush();
-          if (end > buf.length) writeSync(fd, r.source().subarray(0, end));
-          else {
-            r.copySource(buf, at, end);
-            at += end;
-          }
-          putString(tailOf(r, extraColumns));
-          continue;
-        }
-      }
       const source = extraColumns ? sourceTextOf(r) : undefined;
       if (source === undefined) {
-        putString(JSON.stringify(r) + "\n");
+        out.string(JSON.stringify(r) + "\n");
         continue;
       }
-      const tail = tailOf(r, extraColumns!);
-      if (typeof source === "string") {
-        const end = source.lastIndexOf("}");
-        putString(end > 0 ? source.slice(0, end) + tail : JSON.stringify(r) + "\n");
-        continue;
-      }
-      const end = source.lastIndexOf(CLOSE_BRACE);
+      const end = typeof source === "string" ? source.lastIndexOf("}") : source.lastIndexOf(CLOSE_BRACE);
       if (end <= 0) {
-        putString(JSON.stringify(r) + "\n");
+        out.string(JSON.stringify(r) + "\n");
         continue;
       }
-      putBytes(source.subarray(0, end));
-      putString(tail);
+      if (typeof source === "string") out.string(source.slice(0, end));
+      else out.bytes(source, 0, end);
+      out.string(tailOf(r, extraColumns!));
     }
-    flush();
-  } finally {
-    closeSync(fd);
-  }
+  });
+}
+
+const isSpace = (b: number) => b === 0x0a || b === 0x0d || b === 0x20 || b === 0x09;
+
+function gapIsBlank(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isSpace(buf[i]!)) return false;
+  return true;
+}
+
+/**
+ * Each row's message text alone, one per line (the warehouse derives the pipeline's columns
+ * itself). Events prepared on worker threads that lie next to each other in their object's bytes
+ * (only whitespace between them) go out as one range: when a whole object is loaded, its bytes are
+ * written as they are. Throws for a row without its text.
+ */
+export function writeSourcesNdjson(file: string, rows: readonly object[]): void {
+  withFile(file, (out) => {
+    let span: { buf: Buffer; start: number; end: number } | null = null;
+    const endSpan = () => {
+      if (!span) return;
+      out.span(span.buf, span.start, span.end);
+      out.string("\n");
+      span = null;
+    };
+    for (const r of rows) {
+      if (r instanceof SourcedEvent) {
+        const buf = r.sourceBuffer;
+        if (span && span.buf === buf && r.sourceStart >= span.end && gapIsBlank(buf, span.end, r.sourceStart)) span.end = r.sourceEnd;
+        else {
+          endSpan();
+          span = { buf, start: r.sourceStart, end: r.sourceEnd };
+        }
+        continue;
+      }
+      endSpan();
+      const source = sourceTextOf(r);
+      if (source === undefined) throw new Error("writeSourcesNdjson: a row without its message text; stage it with writeRowsNdjson");
+      if (typeof source === "string") out.string(source);
+      else out.bytes(source);
+      out.string("\n");
+    }
+    endSpan();
+  });
 }

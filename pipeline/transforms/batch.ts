@@ -70,6 +70,12 @@ export interface CommitBatch {
   metrics: MetricDelta[];
   stats: BatchStats;
   loadedAt: string;
+  /**
+   * The events watermark (epoch ms) the batch's lateness was judged against: an event row is late
+   * by this minus its event time when that is positive (null: no watermark yet, nothing late).
+   * Lets a warehouse derive the event-time columns from the rows' own text.
+   */
+  eventsLateAgainstMs: number | null;
 }
 
 export interface BatchStats {
@@ -115,14 +121,14 @@ export function prepareBatch(messages: Iterable<InboundMessage>, now: string): P
 
 function dateRange(records: { event_ts: string }[]): [string, string] | undefined {
   if (records.length === 0) return undefined;
-  let min = Infinity;
-  let max = -Infinity;
+  let min = "9999-12-31";
+  let max = "0000-01-01";
   for (const r of records) {
-    const t = Date.parse(r.event_ts);
-    if (t < min) min = t;
-    if (t > max) max = t;
+    const d = eventDate(r.event_ts);
+    if (d < min) min = d;
+    if (d > max) max = d;
   }
-  return dedupWindow(eventDate(new Date(min).toISOString()), eventDate(new Date(max).toISOString()));
+  return dedupWindow(min, max);
 }
 
 /** One batch out of several prepared ones (a backfill commits a group of archive objects at once). */
@@ -191,6 +197,7 @@ export function finishBatch(p: PreparedBatch, stored: StoredState, opts: BatchOp
       cdcIgnored: cdcApplied.ignored,
     },
     loadedAt: now,
+    eventsLateAgainstMs: stored.watermarks.get("events")?.watermarkMs ?? null,
   };
 }
 

@@ -31,6 +31,17 @@ export class SourcedEvent implements EventCore {
     this.#end = end;
   }
 
+  /** The object's decompressed bytes the text lies in, and the text's range in them. */
+  get sourceBuffer(): Buffer {
+    return this.#bytes;
+  }
+  get sourceStart(): number {
+    return this.#start;
+  }
+  get sourceEnd(): number {
+    return this.#end;
+  }
+
   /** The message text's UTF-8 bytes (a view: copy before keeping it). */
   source(): Buffer {
     return this.#bytes.subarray(this.#start, this.#end);

@@ -13,8 +13,9 @@ export function warehouseTables(): TableSpec[] {
 export const warehouseDdl = () => duckDbSchemaDdl(warehouseTables());
 
 /** `{col: 'TYPE', …}` for read_json, so DuckDB casts each JSON field to the column's type. */
-export function readJsonColumns(t: TableSpec): string {
+export function readJsonColumns(t: TableSpec, omit: readonly string[] = []): string {
   return `{${columnsOf(t.schema)
+    .filter((c) => !omit.includes(c.name))
     .map((c) => `${c.name}: '${DUCKDB_TYPES[c.type]}'`)
     .join(", ")}}`;
 }

@@ -95,6 +95,30 @@ describe("batch backfill over the archive", () => {
     }
   });
 
+  it("stops at an object it cannot read, naming it, after committing the groups before it", async () => {
+    const archive = new MemoryArchive();
+    const t0 = Date.parse("2026-11-24T08:00:00.000Z");
+    for (let b = 0; b < 4; b++) archive.put([0, 1, 2].map((i) => eventRecord(9000 + b * 10 + i, new Date(t0 + b * HOUR + i * MIN).toISOString())), t0 + b * HOUR, `b${b}`);
+    const bad = "raw/events/dt=2026-11-24/hour=10/b2.ndjson.gz";
+    archive.objects.set(bad, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3])); // cut off
+    const path = h.dbPath.replace(/\.duckdb$/, "-stop.duckdb");
+    const sink = await DuckDbSink.open(path);
+    try {
+      await sink.init();
+      await expect(runBackfill({ from: "2026-11-24", to: "2026-11-24", reader: archive, sink, objectsPerRun: 1 })).rejects.toThrow(
+        new RegExp(`^could not read ${bad.replaceAll(".", "\\.")}: `),
+      );
+      // Groups are committed in order, so everything before the damaged object is in; nothing after it.
+      expect((await runReadOnly(sink.con, "SELECT count(*) AS n FROM raw.events")).rows).toEqual([{ n: 6 }]);
+      // The warehouse is usable afterwards, and DuckDB has its cores back.
+      expect((await runReadOnly(sink.con, "SELECT current_setting('threads') AS t")).rows[0]!.t).toBeGreaterThanOrEqual(1);
+    } finally {
+      await sink.close();
+      rmSync(path, { force: true });
+      rmSync(`${path}.wal`, { force: true });
+    }
+  });
+
   it("rejects a bad date range with a message that says what to type", async () => {
     await expect(runBackfill({ from: "2026-11-25", to: "2026-11-24", reader: new MemoryArchive(), sink: {} as never })).rejects.toThrow("--from 2026-11-25 is after --to 2026-11-24");
     await expect(runBackfill({ from: "yesterday", to: "2026-11-24", reader: new MemoryArchive(), sink: {} as never })).rejects.toThrow(/--from yesterday is not a date; use YYYY-MM-DD/);

@@ -70,6 +70,24 @@ function tailOf(r: object, columns: readonly string[]): string {
   return tail + "}\n";
 }
 
+/** Whether the text may hold a member of that name (a string value of that text also matches). */
+function mayHoldMember(source: string | Uint8Array, name: string): boolean {
+  const quoted = `"${name}"`;
+  return typeof source === "string" ? source.includes(quoted) : Buffer.from(source.buffer, source.byteOffset, source.byteLength).includes(quoted);
+}
+
+/**
+ * The row as JSON when its text cannot simply be extended: a text that already holds a member named
+ * like one of the pipeline's columns (a record published around the edge, say) would otherwise
+ * carry that name twice, and loads differ on which one wins.
+ */
+function rowJson(r: object, source: string | Uint8Array, extraColumns: readonly string[]): string {
+  if (!(r instanceof SourcedEvent)) return JSON.stringify(r);
+  const record = JSON.parse(typeof source === "string" ? source : Buffer.from(source).toString("utf8")) as Record<string, unknown>;
+  for (const c of extraColumns) record[c] = (r as unknown as Record<string, unknown>)[c];
+  return JSON.stringify(record);
+}
+
 /** Rows as JSON; with extraColumns, a row with message text is that text plus those columns of the row. */
 export function writeRowsNdjson(file: string, rows: readonly object[], extraColumns?: readonly string[]): void {
   withFile(file, (out) => {
@@ -79,9 +97,13 @@ export function writeRowsNdjson(file: string, rows: readonly object[], extraColu
         out.string(JSON.stringify(r) + "\n");
         continue;
       }
+      if (extraColumns!.some((c) => mayHoldMember(source, c))) {
+        out.string(rowJson(r, source, extraColumns!) + "\n");
+        continue;
+      }
       const end = typeof source === "string" ? source.lastIndexOf("}") : source.lastIndexOf(CLOSE_BRACE);
       if (end <= 0) {
-        out.string(JSON.stringify(r) + "\n");
+        out.string(rowJson(r, source, extraColumns!) + "\n");
         continue;
       }
       if (typeof source === "string") out.string(source.slice(0, end));

@@ -118,6 +118,17 @@ export function assignEventTime<T extends { event_id: string; event_ts: string }
   return { rows, tooLate, watermark: { stream: state.stream, watermarkMs, maxEventMs: max } };
 }
 
+/** The ops.watermarks row of a stream's watermark (both sinks store it this way). */
+export function watermarkRow(w: WatermarkState, updatedAt: string) {
+  return {
+    stream: w.stream,
+    watermark_ts: new Date(w.watermarkMs!).toISOString(),
+    max_event_ts: new Date(w.maxEventMs!).toISOString(),
+    out_of_orderness_ms: w.maxEventMs! - w.watermarkMs!,
+    updated_at: updatedAt,
+  };
+}
+
 export function partitionsTouched(table: string, rows: { event_date: string; is_late?: boolean }[]): PartitionTouch[] {
   const by = new Map<string, PartitionTouch>();
   for (const r of rows) {

@@ -18,7 +18,7 @@ import type { Stream } from "../../contracts/records.js";
 import type { CommitOptions, WarehouseSink } from "../../pipeline/warehouse-sink.js";
 import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms/batch.js";
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
-import { dedupWindowOf, type WatermarkState } from "../../pipeline/transforms/event-time.js";
+import { dedupWindowOf, watermarkRow, type WatermarkState } from "../../pipeline/transforms/event-time.js";
 import { warehouseTables } from "../duckdb/ddl.js";
 import { writeRowsNdjson } from "../stage-ndjson.js";
 import { EVENT_TIME_COLUMNS } from "../../pipeline/transforms/types.js";
@@ -189,16 +189,7 @@ export class BigQuerySink implements WarehouseSink {
     out.push([opsPartitionsTouched, b.partitions.map((p) => ({ ...p, first_loaded_at: now, last_loaded_at: now, last_late_at: p.late_rows > 0 ? now : null }))]);
     out.push([opsRealtimeMetrics, b.metrics.map((m) => ({ ...m, updated_at: now }))]);
     if (opts.persistWatermarks) {
-      out.push([
-        opsWatermarks,
-        b.watermarks.map((w) => ({
-          stream: w.stream,
-          watermark_ts: new Date(w.watermarkMs!).toISOString(),
-          max_event_ts: new Date(w.maxEventMs!).toISOString(),
-          out_of_orderness_ms: w.maxEventMs! - w.watermarkMs!,
-          updated_at: now,
-        })),
-      ]);
+      out.push([opsWatermarks, b.watermarks.map((w) => watermarkRow(w, now))]);
     }
     return out.filter(([, rows]) => rows.length > 0);
   }

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { availableParallelism, tmpdir } from "node:os";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBInstance, DuckDBConnection } from "@duckdb/node-api";
 import { opsDeadLetters, rawCdcChanges, rawEvents, rawWebhooks, type TableSpec, tableId } from "../../contracts/tables.js";
 import { opsPartitionsTouched, opsRealtimeMetrics, opsWatermarks } from "../../contracts/pipeline-tables.js";
 import type { Stream } from "../../contracts/records.js";
@@ -19,9 +19,10 @@ import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
 import { columnNames, readJsonColumns, warehouseDdl } from "./ddl.js";
 import { writeRowsNdjson, writeSourcesNdjson } from "../stage-ndjson.js";
+import { openWarehouseFile } from "./open.js";
 import { sourceTextOf } from "../../pipeline/transforms/parse.js";
 import { EVENT_TIME_COLUMNS } from "../../pipeline/transforms/types.js";
-import type { WatermarkState } from "../../pipeline/transforms/event-time.js";
+import { watermarkRow, type WatermarkState } from "../../pipeline/transforms/event-time.js";
 
 const SHM_DIR = "/dev/shm";
 /** Fewer, larger checkpoints: loads commit often and DuckDB's 16 MB default checkpoints every few batches. */
@@ -54,16 +55,7 @@ export class DuckDbSink implements WarehouseSink {
 
   static async open(path = warehousePath()): Promise<DuckDbSink> {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    let instance: DuckDBInstance;
-    try {
-      instance = await DuckDBInstance.create(path);
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/lock/i.test(msg)) {
-        throw new Error(`the warehouse ${path} is locked by another process (DuckDB allows one writer): stop the other pipeline (npm start or a running backfill) and retry. DuckDB said: ${msg}`);
-      }
-      throw e;
-    }
+    const instance = await openWarehouseFile(path, "stop the other pipeline (npm start or a running backfill) and retry");
     return new DuckDbSink(path, instance, await instance.connect());
   }
 
@@ -245,13 +237,7 @@ export class DuckDbSink implements WarehouseSink {
       if (opts.persistWatermarks) {
         insert(
           opsWatermarks,
-          b.watermarks.map((w) => ({
-            stream: w.stream,
-            watermark_ts: new Date(w.watermarkMs!).toISOString(),
-            max_event_ts: new Date(w.maxEventMs!).toISOString(),
-            out_of_orderness_ms: w.maxEventMs! - w.watermarkMs!,
-            updated_at: now,
-          })),
+          b.watermarks.map((w) => watermarkRow(w, now)),
           `(stream) DO UPDATE SET watermark_ts = greatest(watermarks.watermark_ts, excluded.watermark_ts),
              max_event_ts = greatest(watermarks.max_event_ts, excluded.max_event_ts), out_of_orderness_ms = excluded.out_of_orderness_ms,
              updated_at = excluded.updated_at`,

@@ -3,8 +3,9 @@
  * opens itself, the live connection of the running pipeline (which holds DuckDB's single write lock
  * while `npm start` runs), or BigQuery.
  */
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Dialect } from "./compile.js";
+import { openWarehouseFile } from "../duckdb/open.js";
 
 export interface Executor {
   readonly dialect: Dialect;
@@ -33,18 +34,7 @@ export async function duckDbExecutor(con: DuckDBConnection, onClose?: () => void
 
 /** Opens a DuckDB file for writing (fails if another process, e.g. `npm start`, holds it). */
 export async function openDuckDbFile(path: string): Promise<Executor> {
-  let instance: DuckDBInstance;
-  try {
-    instance = await DuckDBInstance.create(path);
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (/lock/i.test(msg)) {
-      throw new Error(
-        `the warehouse ${path} is locked by another process (is \`npm start\` running?). Stop it, or run the models through the running platform's operator API.`,
-      );
-    }
-    throw e;
-  }
+  const instance = await openWarehouseFile(path, "is `npm start` running? Stop it, or run the models through the running platform's operator API");
   const con = await instance.connect();
   return duckDbExecutor(con, () => {
     con.closeSync();

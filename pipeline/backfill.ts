@@ -2,8 +2,9 @@
  * Backfill: replays archive objects of a date range through the same graph as streaming (batch
  * source), in arrival order (date, hour), with lateness judged against a watermark the replay
  * builds itself (the live watermarks stay untouched). Each group of objects is one warehouse
- * transaction, judged against the replay watermark at the start of the group. Idempotent: stored keys are skipped before
- * anything is counted, so a re-run leaves every table as it was.
+ * transaction; within it lateness is still judged object by object (mergePrepared keeps where each
+ * object ends). Idempotent: stored keys are skipped before anything is counted, so a re-run leaves
+ * every table as it was.
  */
 import type { InputStream } from "./transforms/types.js";
 import { runGraph } from "./run-local.js";

@@ -14,12 +14,13 @@ import {
   DEFAULT_OUT_OF_ORDERNESS_MS,
   eventDate,
   partitionsTouched,
+  type EventTimeOptions,
   type PartitionTouch,
   type WatermarkState,
 } from "./event-time.js";
 import { minuteMetrics, type MetricDelta } from "./metrics.js";
 import { parseMessage } from "./parse.js";
-import type { CdcRow, EventCore, EventRow, InboundMessage, WebhookRow } from "./types.js";
+import type { CdcRow, EventCore, EventRow, EventTimeColumns, InboundMessage, WebhookRow } from "./types.js";
 
 export interface BatchOptions {
   outOfOrdernessMs: number;
@@ -37,6 +38,24 @@ export interface PreparedBatch {
   deadLetters: DeadLetterRecord[];
   duplicatesInBatch: number;
   messages: number;
+  /**
+   * A batch merged from several parts (a backfill's archive objects, one transaction): where each
+   * part ends in events, webhooks and cdc (exclusive indexes). Lateness is judged part by part, as
+   * the parts arrived, whatever the size of the transaction. Absent: one part.
+   */
+  parts?: PartEnds;
+}
+
+export interface PartEnds {
+  events: number[];
+  webhooks: number[];
+  cdc: number[];
+}
+
+/** A run of a batch's event rows judged against one watermark: rows [previous end, end). */
+export interface LatenessSegment {
+  end: number;
+  watermarkMs: number | null;
 }
 
 /** What finishBatch needs to know from the warehouse. */
@@ -71,11 +90,11 @@ export interface CommitBatch {
   stats: BatchStats;
   loadedAt: string;
   /**
-   * The events watermark (epoch ms) the batch's lateness was judged against: an event row is late
-   * by this minus its event time when that is positive (null: no watermark yet, nothing late).
-   * Lets a warehouse derive the event-time columns from the rows' own text.
+   * The events watermarks (epoch ms) the batch's event rows were judged against, by runs of rows:
+   * a row is late by the watermark minus its event time when that is positive (null: no watermark
+   * yet, nothing late). Lets a warehouse derive the event-time columns from the rows' own text.
    */
-  eventsLateAgainstMs: number | null;
+  eventsLateAgainst: LatenessSegment[];
 }
 
 export interface BatchStats {
@@ -134,17 +153,69 @@ function dateRange(records: { event_ts: string }[]): [string, string] | undefine
 /** One batch out of several prepared ones (a backfill commits a group of archive objects at once). */
 export function mergePrepared(parts: PreparedBatch[]): PreparedBatch {
   if (parts.length === 1) return parts[0]!;
-  const e = dedupWithinBatch(parts.flatMap((p) => p.events));
-  const w = dedupWithinBatch(parts.flatMap((p) => p.webhooks));
-  const c = dedupWithinBatch(parts.flatMap((p) => p.cdc));
+  // Deduplicated across the parts in order (the first delivery wins), keeping where each part ends.
+  const merge = <T extends { event_id: string }>(pick: (p: PreparedBatch) => T[]) => {
+    const seen = new Set<string>();
+    const out: T[] = [];
+    const ends: number[] = [];
+    let duplicates = 0;
+    for (const p of parts) {
+      for (const r of pick(p)) {
+        if (seen.has(r.event_id)) duplicates++;
+        else {
+          seen.add(r.event_id);
+          out.push(r);
+        }
+      }
+      ends.push(out.length);
+    }
+    return { out, ends, duplicates };
+  };
+  const e = merge((p) => p.events);
+  const w = merge((p) => p.webhooks);
+  const c = merge((p) => p.cdc);
   return {
-    events: e.unique,
-    webhooks: w.unique,
-    cdc: c.unique,
+    events: e.out,
+    webhooks: w.out,
+    cdc: c.out,
     deadLetters: parts.flatMap((p) => p.deadLetters),
     duplicatesInBatch: parts.reduce((n, p) => n + p.duplicatesInBatch, 0) + e.duplicates + w.duplicates + c.duplicates,
     messages: parts.reduce((n, p) => n + p.messages, 0),
+    parts: { events: e.ends, webhooks: w.ends, cdc: c.ends },
   };
+}
+
+/**
+ * Drop stored keys and assign event time part by part: each part is judged against the watermark
+ * its predecessors left, as if it had been its own micro-batch.
+ */
+function eventTimeByPart<T extends { event_id: string; event_ts: string }>(
+  records: T[],
+  ends: number[] | undefined,
+  storedKeys: ReadonlySet<string>,
+  start: WatermarkState,
+  opts: EventTimeOptions,
+  now: string,
+) {
+  const rows: (T & EventTimeColumns)[] = [];
+  const fresh: T[] = [];
+  const tooLate: DeadLetterRecord[] = [];
+  const segments: LatenessSegment[] = [];
+  let alreadyStored = 0;
+  let state = start;
+  let from = 0;
+  for (const end of ends ?? [records.length]) {
+    const part = dropStored(records.slice(from, end), storedKeys);
+    from = end;
+    alreadyStored += part.alreadyStored;
+    const t = assignEventTime(part.fresh, state, opts, now);
+    for (const r of part.fresh) fresh.push(r);
+    for (const r of t.rows) rows.push(r);
+    for (const d of t.tooLate) tooLate.push(d);
+    segments.push({ end: rows.length, watermarkMs: state.watermarkMs });
+    state = t.watermark;
+  }
+  return { rows, fresh, tooLate, segments, alreadyStored, watermark: state };
 }
 
 export function lookupOf(p: PreparedBatch): Lookup {
@@ -160,18 +231,15 @@ export function lookupOf(p: PreparedBatch): Lookup {
 const emptyWatermark = (stream: Stream): WatermarkState => ({ stream, watermarkMs: null, maxEventMs: null });
 
 export function finishBatch(p: PreparedBatch, stored: StoredState, opts: BatchOptions, now: string): CommitBatch {
-  const ev = dropStored(p.events, stored.events);
-  const wh = dropStored(p.webhooks, stored.webhooks);
-  const cd = dropStored(p.cdc, stored.cdc);
   const base = { outOfOrdernessMs: opts.outOfOrdernessMs, allowedLatenessMs: opts.allowedLatenessMs };
-
-  const evT = assignEventTime(ev.fresh, stored.watermarks.get("events") ?? emptyWatermark("events"), { ...base, enforceHorizon: true }, now);
-  const whT = assignEventTime(wh.fresh, stored.watermarks.get("webhooks") ?? emptyWatermark("webhooks"), { ...base, enforceHorizon: true }, now);
-  const cdT = assignEventTime(cd.fresh, stored.watermarks.get("cdc") ?? emptyWatermark("cdc"), { ...base, enforceHorizon: false }, now);
+  const start = (s: Stream) => stored.watermarks.get(s) ?? emptyWatermark(s);
+  const evT = eventTimeByPart(p.events, p.parts?.events, stored.events, start("events"), { ...base, enforceHorizon: true }, now);
+  const whT = eventTimeByPart(p.webhooks, p.parts?.webhooks, stored.webhooks, start("webhooks"), { ...base, enforceHorizon: true }, now);
+  const cdT = eventTimeByPart(p.cdc, p.parts?.cdc, stored.cdc, start("cdc"), { ...base, enforceHorizon: false }, now);
 
   const webhooks: WebhookRow[] = whT.rows.map(({ is_late: _l, lateness_ms: _m, ...r }) => r);
   const cdcChanges: CdcRow[] = cdT.rows.map(({ is_late: _l, lateness_ms: _m, ...r }) => ({ ...r, event_date: eventDate(r.event_ts) }));
-  const cdcApplied = applyCdc(cd.fresh, stored.cdcPositions);
+  const cdcApplied = applyCdc(cdT.fresh, stored.cdcPositions);
 
   const deadLetters = [...p.deadLetters, ...evT.tooLate, ...whT.tooLate];
   return {
@@ -190,14 +258,14 @@ export function finishBatch(p: PreparedBatch, stored: StoredState, opts: BatchOp
     metrics: [...minuteMetrics("events", evT.rows), ...minuteMetrics("webhooks", whT.rows), ...minuteMetrics("cdc", cdT.rows)],
     stats: {
       messages: p.messages,
-      duplicates: p.duplicatesInBatch + ev.alreadyStored + wh.alreadyStored + cd.alreadyStored,
+      duplicates: p.duplicatesInBatch + evT.alreadyStored + whT.alreadyStored + cdT.alreadyStored,
       loaded: evT.rows.length + webhooks.length + cdcChanges.length,
       late: evT.rows.filter((r) => r.is_late).length,
       deadLettered: deadLetters.length,
       cdcIgnored: cdcApplied.ignored,
     },
     loadedAt: now,
-    eventsLateAgainstMs: stored.watermarks.get("events")?.watermarkMs ?? null,
+    eventsLateAgainst: evT.segments,
   };
 }
 

@@ -9,6 +9,7 @@ import {
   keyOf,
   lookupOf,
   mapColumns,
+  mergePrepared,
   minuteMetrics,
   parseMessage,
   partitionsTouched,
@@ -236,5 +237,29 @@ describe("a whole batch", () => {
     expect(c.stats).toMatchObject({ messages: 5, duplicates: 2, loaded: 2, deadLettered: 1 });
     expect(c.metrics.find((m) => m.stream === "events")?.events).toBe(1);
     expect(c.watermarks.map((w) => w.stream).sort()).toEqual(["events", "webhooks"]);
+  });
+
+  it("merged parts are deduped in order and judged for lateness part by part, as they arrived", () => {
+    const first = [1, 2].map((i) => eventRecord(i, iso(10 * MIN)));
+    const behind = eventRecord(3, iso(30 * MIN)); // 15 min behind the watermark the first part leaves
+    const part1 = prepareBatch(first.map((r) => asMessage("events", r)), NOW);
+    const part2 = prepareBatch([asMessage("events", first[0]!), asMessage("events", behind)], NOW);
+    const merged = mergePrepared([part1, part2]);
+    expect(merged.parts?.events).toEqual([2, 3]);
+    expect(merged.duplicatesInBatch).toBe(1);
+    const c = finishBatch(merged, empty, DEFAULT_BATCH_OPTIONS, NOW);
+    expect(c.events.map((r) => [r.event_id, r.is_late, r.lateness_ms])).toEqual([
+      [first[0]!.event_id, false, 0],
+      [first[1]!.event_id, false, 0],
+      [behind.event_id, true, 15 * MIN],
+    ]);
+    // The segments say which watermark each run of rows was judged against.
+    expect(c.eventsLateAgainst).toEqual([
+      { end: 2, watermarkMs: null },
+      { end: 3, watermarkMs: T0 - 15 * MIN },
+    ]);
+    expect(c.watermarks.find((w) => w.stream === "events")?.watermarkMs).toBe(T0 - 15 * MIN);
+    // As one part, nothing would have been late.
+    expect(finishBatch({ ...merged, parts: undefined }, empty, DEFAULT_BATCH_OPTIONS, NOW).stats.late).toBe(0);
   });
 });

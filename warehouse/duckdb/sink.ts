@@ -161,19 +161,29 @@ export class DuckDbSink implements WarehouseSink {
    * columns (a forged `is_late`, say) are ignored. Rows without text are staged as JSON.
    */
   private eventsInsertSql(b: CommitBatch, conflict: string | null): string[] {
-    const sourced = b.events.filter((r) => sourceTextOf(r) !== undefined);
-    const plain = sourced.length === b.events.length ? [] : b.events.filter((r) => sourceTextOf(r) === undefined);
+    const plain = b.events.filter((r) => sourceTextOf(r) === undefined);
     const out = this.insertSql(rawEvents, plain, conflict, EVENT_TIME_COLUMNS);
-    if (sourced.length === 0) return out;
-    const file = join(this.stagingRoot, `${++this.fileSeq}.ndjson`);
-    writeSourcesNdjson(file, sourced);
-    const w = b.eventsLateAgainstMs;
-    const lateness = w === null ? "0::BIGINT" : `CASE WHEN epoch_ms(event_ts) < ${w} THEN ${w} - epoch_ms(event_ts) ELSE 0 END`;
-    const text = `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${readJsonColumns(rawEvents, EVENT_TIME_COLUMNS)})`;
-    out.push(
-      `INSERT INTO ${tableId(rawEvents)} BY NAME SELECT *, CAST(timezone('UTC', event_ts) AS DATE) AS event_date, (${lateness}) > 0 AS is_late,
-         ${lateness} AS lateness_ms, ${sqlString(b.loadedAt)}::TIMESTAMPTZ AS loaded_at FROM ${text}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`,
-    );
+    if (plain.length === b.events.length) return out;
+    const columns = readJsonColumns(rawEvents, EVENT_TIME_COLUMNS);
+    let from = 0;
+    // One staged file per run of rows judged against one watermark (one per archive object in a
+    // backfill's transaction; one for a streaming batch), all in ONE INSERT: DuckDB writes an insert
+    // of a row group or more straight to its file, smaller ones go through its write-ahead log.
+    const selects: string[] = [];
+    for (const { end, watermarkMs: w } of b.eventsLateAgainst) {
+      const sourced = b.events.slice(from, end).filter((r) => sourceTextOf(r) !== undefined);
+      from = end;
+      if (sourced.length === 0) continue;
+      const file = join(this.stagingRoot, `${++this.fileSeq}.ndjson`);
+      writeSourcesNdjson(file, sourced);
+      const lateness = w === null ? "0::BIGINT" : `CASE WHEN epoch_ms(event_ts) < ${w} THEN ${w} - epoch_ms(event_ts) ELSE 0 END`;
+      selects.push(
+        `SELECT *, CAST(timezone('UTC', event_ts) AS DATE) AS event_date, (${lateness}) > 0 AS is_late, ${lateness} AS lateness_ms,
+           ${sqlString(b.loadedAt)}::TIMESTAMPTZ AS loaded_at FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${columns})`,
+      );
+    }
+    if (selects.length > 0) out.push(`INSERT INTO ${tableId(rawEvents)} BY NAME ${selects.join("\nUNION ALL BY NAME\n")}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`);
+    if (from !== b.events.length) throw new Error(`internal error: lateness segments cover ${from} of ${b.events.length} event rows`);
     return out;
   }
 

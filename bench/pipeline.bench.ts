@@ -74,6 +74,9 @@ function generateArchive(): { bytes: number; objects: number } {
   return { bytes, objects };
 }
 
+/** Closing each database (its final checkpoint) is timed apart and printed, not counted in either rate. */
+const closeMs = { baseline: 0, pipeline: 0 };
+
 async function duckdbBaseline(): Promise<number> {
   const path = join(ROOT, "baseline.duckdb");
   rmSync(path, { force: true });
@@ -86,8 +89,10 @@ async function duckdbBaseline(): Promise<number> {
   const ms = performance.now() - t0;
   const n = Number((await con.runAndReadAll("SELECT count(*) FROM events")).getRows()[0]![0]);
   if (n !== EVENTS) throw new Error(`baseline loaded ${n} rows, expected ${EVENTS}`);
+  const c0 = performance.now();
   con.closeSync();
   db.closeSync();
+  closeMs.baseline = performance.now() - c0;
   rmSync(path, { force: true });
   return ms;
 }
@@ -102,7 +107,9 @@ async function pipelineBatch(): Promise<{ ms: number; loaded: number }> {
   const ms = performance.now() - t0;
   const n = (await runReadOnly(sink.con, "SELECT count(*) AS n FROM raw.events")).rows[0]!.n;
   if (n !== EVENTS || r.stats.loaded !== EVENTS) throw new Error(`pipeline loaded ${n} rows (${r.stats.loaded} reported), expected ${EVENTS}`);
+  const c0 = performance.now();
   await sink.close();
+  closeMs.pipeline = performance.now() - c0;
   rmSync(path, { force: true });
   return { ms, loaded: r.stats.loaded };
 }
@@ -162,6 +169,14 @@ async function main() {
   const p = await pipelineBatch();
   const rate = p.loaded / (p.ms / 1000);
   console.log(`  pipeline batch (backfill): ${(p.ms / 1000).toFixed(2)} s  ${Math.round(rate).toLocaleString("en")} events/s  = ${(rate / baselineRate).toFixed(2)}× DuckDB (target ≥ 0.3×)`);
+
+  // The rates above end at the durable commit. Closing writes what is still only in memory and the
+  // write-ahead log compressed into the file: nothing for DuckDB's load into a new table, the
+  // appended row groups for the pipeline. Printed so the ratio can be read both ways.
+  const withClose = (EVENTS / ((p.ms + closeMs.pipeline) / 1000)) / (EVENTS / ((baselineMs + closeMs.baseline) / 1000));
+  console.log(
+    `  with each database closed (final checkpoint) in the time: pipeline ${((p.ms + closeMs.pipeline) / 1000).toFixed(2)} s, DuckDB ${((baselineMs + closeMs.baseline) / 1000).toFixed(2)} s = ${withClose.toFixed(2)}×`,
+  );
 
   const f = await freshness();
   console.log(`  streaming freshness (Pub/Sub publish → row committed), ${f.n} events at ${FRESHNESS_RATE_PER_S}/s: p50 ${Math.round(f.p50)} ms, p95 ${Math.round(f.p95)} ms`);

@@ -167,22 +167,28 @@ export class DuckDbSink implements WarehouseSink {
     const columns = readJsonColumns(rawEvents, EVENT_TIME_COLUMNS);
     let from = 0;
     // One staged file per run of rows judged against one watermark (one per archive object in a
-    // backfill's transaction; one for a streaming batch), all in ONE INSERT: DuckDB writes an insert
-    // of a row group or more straight to its file, smaller ones go through its write-ahead log.
-    const selects: string[] = [];
-    for (const { end, watermarkMs: w } of b.eventsLateAgainst) {
+    // backfill's transaction; one for a streaming batch), read by ONE scan and joined to its
+    // watermark by file name: one INSERT per transaction (DuckDB writes an insert of a row group or
+    // more straight to its file; separate small inserts all went through its write-ahead log).
+    const files: [string, number | null][] = [];
+    for (const { end, watermarkMs } of b.eventsLateAgainst) {
       const sourced = b.events.slice(from, end).filter((r) => sourceTextOf(r) !== undefined);
       from = end;
       if (sourced.length === 0) continue;
       const file = join(this.stagingRoot, `${++this.fileSeq}.ndjson`);
       writeSourcesNdjson(file, sourced);
-      const lateness = w === null ? "0::BIGINT" : `CASE WHEN epoch_ms(event_ts) < ${w} THEN ${w} - epoch_ms(event_ts) ELSE 0 END`;
-      selects.push(
-        `SELECT *, CAST(timezone('UTC', event_ts) AS DATE) AS event_date, (${lateness}) > 0 AS is_late, ${lateness} AS lateness_ms,
-           ${sqlString(b.loadedAt)}::TIMESTAMPTZ AS loaded_at FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${columns})`,
+      files.push([file, watermarkMs]);
+    }
+    if (files.length > 0) {
+      const ts = "epoch_ms(s.event_ts)";
+      const lateness = `CASE WHEN w.wm IS NOT NULL AND ${ts} < w.wm THEN w.wm - ${ts} ELSE 0 END`;
+      out.push(
+        `INSERT INTO ${tableId(rawEvents)} BY NAME SELECT s.* EXCLUDE (filename), CAST(timezone('UTC', s.event_ts) AS DATE) AS event_date, (${lateness}) > 0 AS is_late,
+           ${lateness} AS lateness_ms, ${sqlString(b.loadedAt)}::TIMESTAMPTZ AS loaded_at
+         FROM read_json([${files.map(([f]) => sqlString(f)).join(", ")}], format = 'newline_delimited', columns = ${columns}, filename = true) s
+         JOIN (VALUES ${files.map(([f, w]) => `(${sqlString(f)}, ${w === null ? "NULL" : w}::BIGINT)`).join(", ")}) AS w(filename, wm) USING (filename)${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`,
       );
     }
-    if (selects.length > 0) out.push(`INSERT INTO ${tableId(rawEvents)} BY NAME ${selects.join("\nUNION ALL BY NAME\n")}${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`);
     if (from !== b.events.length) throw new Error(`internal error: lateness segments cover ${from} of ${b.events.length} event rows`);
     return out;
   }

@@ -120,6 +120,34 @@ describe("batch backfill over the archive", () => {
     }
   });
 
+  it("ends a transaction once its objects hold the records it aims for, by the average object prepared so far", async () => {
+    const archive = new MemoryArchive();
+    const t0 = Date.parse("2026-11-24T08:00:00.000Z");
+    for (let b = 0; b < 12; b++) archive.put(Array.from({ length: 10 }, (_, i) => eventRecord(20_000 + b * 10 + i, new Date(t0 + b * MIN + i * 1000).toISOString())), t0 + b * MIN, `g${String(b).padStart(2, "0")}`);
+    const path = h.dbPath.replace(/\.duckdb$/, "-groups.duckdb");
+    const sink = await DuckDbSink.open(path);
+    const sizes: number[] = [];
+    const commit = sink.commit.bind(sink);
+    sink.commit = async (b, opts) => {
+      sizes.push(b.events.length);
+      await commit(b, opts);
+    };
+    try {
+      await sink.init();
+      const r = await runBackfill({ from: "2026-11-24", to: "2026-11-24", reader: archive, sink, recordsPerTransaction: 35 });
+      expect(r.stats.loaded).toBe(120);
+      expect(sizes.reduce((a, n) => a + n, 0)).toBe(120);
+      // Every transaction but the last holds at least the target; once object sizes are known, no more than one object over it.
+      expect(sizes.length).toBeGreaterThan(1);
+      for (const n of sizes.slice(0, -1)) expect(n).toBeGreaterThanOrEqual(35);
+      for (const n of sizes.slice(1, -1)) expect(n).toBe(40);
+    } finally {
+      await sink.close();
+      rmSync(path, { force: true });
+      rmSync(`${path}.wal`, { force: true });
+    }
+  });
+
   it("rejects a bad date range with a message that says what to type", async () => {
     await expect(runBackfill({ from: "2026-11-25", to: "2026-11-24", reader: new MemoryArchive(), sink: {} as never })).rejects.toThrow("--from 2026-11-25 is after --to 2026-11-24");
     await expect(runBackfill({ from: "yesterday", to: "2026-11-24", reader: new MemoryArchive(), sink: {} as never })).rejects.toThrow(/--from yesterday is not a date; use YYYY-MM-DD/);

@@ -39,6 +39,9 @@ export class PreparePool {
     }
   }
 
+  /** Objects prepared so far and the messages (lines) they held: how big objects run, known before their commit. */
+  readonly prepared = { objects: 0, messages: 0 };
+
   /** Objects handed to the workers and not yet prepared. */
   get pending(): number {
     return this.waiting.size;
@@ -76,7 +79,11 @@ export class PreparePool {
     if (!w) return;
     this.waiting.delete(m.seq);
     this.workers[w.worker]!.busy--;
-    if (m.ok) w.resolve(unpackObject(m.packed));
+    if (m.ok) {
+      this.prepared.objects++;
+      this.prepared.messages += m.packed.messages;
+      w.resolve(unpackObject(m.packed));
+    }
     else w.reject(new Error(`could not read ${w.object}: ${m.error}`));
     this.wakeWaiters();
   }

@@ -20,15 +20,44 @@ const SCHEMA_FILES: Record<InputStream, string> = {
 };
 
 const ajv = new Ajv2020({ strict: false, validateFormats: false, useDefaults: true, removeAdditional: true, allErrors: true });
+const checkingAjv = new Ajv2020({ strict: false, validateFormats: false });
 const validators = new Map<InputStream, ValidateFunction>();
+const checkers = new Map<InputStream, ValidateFunction>();
+
+const schemaOf = (stream: InputStream) =>
+  JSON.parse(readFileSync(new URL(`../../contracts/generated/jsonschema/${SCHEMA_FILES[stream]}.json`, import.meta.url), "utf8")) as object;
 
 function validatorFor(stream: InputStream): ValidateFunction {
   let v = validators.get(stream);
-  if (!v) {
-    const url = new URL(`../../contracts/generated/jsonschema/${SCHEMA_FILES[stream]}.json`, import.meta.url);
-    v = ajv.compile(JSON.parse(readFileSync(url, "utf8")) as object);
-    validators.set(stream, v);
+  if (!v) validators.set(stream, (v = ajv.compile(schemaOf(stream))));
+  return v;
+}
+
+/**
+ * The same contract as a check that leaves the record as it is: the validator above fills omitted
+ * members with their defaults and removes unknown ones, so those members may be omitted (a member
+ * with a default is not required) and unknown members are allowed here. Accepts exactly what the
+ * validator above accepts (test: parse.test.ts); about twice as fast, and no member is added to a
+ * record whose fields are mostly read for a few columns.
+ */
+export function checkOnlySchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(checkOnlySchema);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const s = schema as Record<string, unknown>;
+  const props = s.properties as Record<string, Record<string, unknown>> | undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === "default" || (k === "additionalProperties" && v === false)) continue;
+    if (k === "required" && Array.isArray(v) && props) out[k] = v.filter((name) => !(props[name as string] && "default" in props[name as string]!));
+    else out[k] = checkOnlySchema(v);
   }
+  return out;
+}
+
+/** The check-only validator of a stream's contract (exported for the test that it accepts what the full one does). */
+export function checkerFor(stream: InputStream): ValidateFunction {
+  let v = checkers.get(stream);
+  if (!v) checkers.set(stream, (v = checkingAjv.compile(checkOnlySchema(schemaOf(stream)) as object)));
   return v;
 }
 
@@ -44,6 +73,11 @@ const sourceTexts = new WeakMap<object, string>();
 /** The record's message text: a string, or its UTF-8 bytes for an event prepared on a worker thread. */
 export function sourceTextOf(record: object): string | Uint8Array | undefined {
   return record instanceof SourcedEvent ? record.source() : sourceTexts.get(record);
+}
+
+/** Whether the record has its message text (without making a view of it: a million views showed in profiles). */
+export function hasSourceText(record: object): boolean {
+  return record instanceof SourcedEvent || sourceTexts.has(record);
 }
 
 /** The message text as a string (dead-letter payloads). */
@@ -70,7 +104,6 @@ function describeIssues(errors: ErrorObject[]): string {
   return parts.slice(0, MAX_ISSUES_IN_REASON).join("; ") + more;
 }
 
-/** keepSource: false when the caller keeps the text's location itself (worker threads). */
 // Top-level, not a closure per call: the per-record cost of creating it showed in profiles.
 function failed(msg: InboundMessage, now: string, kind: string, reason: string, eventId: string | null): ParseResult {
   return {
@@ -79,7 +112,18 @@ function failed(msg: InboundMessage, now: string, kind: string, reason: string, 
   };
 }
 
-export function parseMessage(msg: InboundMessage, now: string, keepSource = true): ParseResult {
+export interface ParseOptions {
+  /** false when the caller keeps the text's location itself (worker threads). Default true. */
+  keepSource?: boolean;
+  /**
+   * Validate without filling defaults or removing unknown members (checkerFor): for a caller that
+   * reads a few fields and loads the message text, not the record. A rejected record is validated
+   * again the usual way, so its dead letter names the same issues.
+   */
+  checkOnly?: boolean;
+}
+
+export function parseMessage(msg: InboundMessage, now: string, o: ParseOptions = {}): ParseResult {
   const attrId = msg.attributes?.event_id ?? null;
   let body: unknown;
   try {
@@ -87,11 +131,15 @@ export function parseMessage(msg: InboundMessage, now: string, keepSource = true
   } catch (e) {
     return failed(msg, now, "json", `message ${msg.messageId ?? "(no id)"} on ${msg.stream} is not JSON (${(e as Error).message}); the publisher must send one JSON record per message`, attrId);
   }
+  if (o.checkOnly && typeof body === "object" && body !== null && !Array.isArray(body) && checkerFor(msg.stream)(body)) {
+    if (o.keepSource !== false) sourceTexts.set(body, msg.data);
+    return { ok: true, parsed: { stream: msg.stream, record: body } as ParsedRecord };
+  }
   const validate = validatorFor(msg.stream);
   if (typeof body !== "object" || body === null || Array.isArray(body) || !validate(body)) {
     const bodyId = typeof body === "object" && body !== null && typeof (body as { event_id?: unknown }).event_id === "string" ? (body as { event_id: string }).event_id : null;
     return failed(msg, now, "schema", `${msg.stream} record does not match the contract (contracts/records.ts): ${validate.errors ? describeIssues(validate.errors) : "(record): must be a JSON object"}`, bodyId ?? attrId);
   }
-  if (keepSource) sourceTexts.set(body, msg.data);
+  if (o.keepSource !== false) sourceTexts.set(body, msg.data);
   return { ok: true, parsed: { stream: msg.stream, record: body } as ParsedRecord };
 }

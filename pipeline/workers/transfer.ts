@@ -52,7 +52,8 @@ export function prepareObject(c: Extract<SourceChunk, { kind: "archive" }>, now:
   let duplicates = 0;
   forEachLine(bytes, (start, end, line) => {
     messages++;
-    const r = parseMessage({ stream: c.stream, data: bytes.toString("utf8", start, end), messageId: `${c.object}#${line}` }, now, false);
+    // Events are checked, not filled in: only the columns below leave this thread, and the warehouse loads the text.
+    const r = parseMessage({ stream: c.stream, data: bytes.toString("utf8", start, end), messageId: `${c.object}#${line}` }, now, { keepSource: false, checkOnly: c.stream === "events" });
     if (!r.ok) return void deadLetters.push(r.deadLetter);
     const p = r.parsed;
     if (p.stream === "events") {
@@ -62,7 +63,7 @@ export function prepareObject(c: Extract<SourceChunk, { kind: "archive" }>, now:
       ev.ids.push(p.record.event_id);
       ev.ts.push(p.record.event_ts);
       ev.types.push(p.record.type);
-      ev.names.push(p.record.event);
+      ev.names.push(p.record.event ?? null);
       ev.properties.push(metricProperties(p.record));
       ev.starts.push(start);
       ev.ends.push(end);

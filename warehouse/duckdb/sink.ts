@@ -20,7 +20,7 @@ import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableN
 import { columnNames, readJsonColumns, warehouseDdl } from "./ddl.js";
 import { writeRowsNdjson, writeSourcesNdjson } from "../stage-ndjson.js";
 import { openWarehouseFile } from "./open.js";
-import { sourceTextOf } from "../../pipeline/transforms/parse.js";
+import { hasSourceText } from "../../pipeline/transforms/parse.js";
 import { EVENT_TIME_COLUMNS } from "../../pipeline/transforms/types.js";
 import { watermarkRow, type WatermarkState } from "../../pipeline/transforms/event-time.js";
 
@@ -161,7 +161,7 @@ export class DuckDbSink implements WarehouseSink {
    * columns (a forged `is_late`, say) are ignored. Rows without text are staged as JSON.
    */
   private eventsInsertSql(b: CommitBatch, conflict: string | null): string[] {
-    const plain = b.events.filter((r) => sourceTextOf(r) === undefined);
+    const plain = b.events.filter((r) => !hasSourceText(r));
     const out = this.insertSql(rawEvents, plain, conflict, EVENT_TIME_COLUMNS);
     if (plain.length === b.events.length) return out;
     const columns = readJsonColumns(rawEvents, EVENT_TIME_COLUMNS);
@@ -172,7 +172,7 @@ export class DuckDbSink implements WarehouseSink {
     // more straight to its file; separate small inserts all went through its write-ahead log).
     const files: [string, number | null][] = [];
     for (const { end, watermarkMs } of b.eventsLateAgainst) {
-      const sourced = b.events.slice(from, end).filter((r) => sourceTextOf(r) !== undefined);
+      const sourced = plain.length === 0 ? b.events.slice(from, end) : b.events.slice(from, end).filter(hasSourceText);
       from = end;
       if (sourced.length === 0) continue;
       const file = join(this.stagingRoot, `${++this.fileSeq}.ndjson`);

@@ -193,7 +193,8 @@ export function localServices(s: LocalSettings): Service[] {
   return [pubsubService(s), gcsService(s), edgeService(s), pipelineServiceEntry(s)];
 }
 
-export async function startLocal(): Promise<number> {
+/** services: what to run (default localServices; tests pass their own). */
+export async function startLocal(opts: { services?: Service[] } = {}): Promise<number> {
   const s = localSettings();
   const say = prefixer("tideline");
   const other = runningInstance(s);
@@ -205,7 +206,7 @@ export async function startLocal(): Promise<number> {
   writeFileSync(s.pidFile, String(process.pid));
   process.env.METADATA_SERVER_DETECTION ??= "none";
 
-  const services = localServices(s);
+  const services = opts.services ?? localServices(s);
   const started: Service[] = [];
   let shuttingDown: Promise<void> | null = null;
   let exitCode = 0;
@@ -231,8 +232,17 @@ export async function startLocal(): Promise<number> {
     })();
     return shuttingDown;
   };
-  process.once("SIGINT", () => void shutdown(0));
-  process.once("SIGTERM", () => void shutdown(0));
+  // A Ctrl-C reaches this process more than once: from the terminal and again forwarded by npm and
+  // tsx. Later signals must not end it with the default action halfway through stopping the
+  // services (that left them running, orphaned).
+  let told = false;
+  const onSignal = () => {
+    if (!shuttingDown) return void shutdown(0);
+    if (!told) say("still stopping: each service gets a few seconds to stop before it is killed");
+    told = true;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   try {
     for (const svc of services) {
@@ -266,5 +276,7 @@ export async function startLocal(): Promise<number> {
     );
   }
   await done;
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
   return exitCode;
 }

@@ -46,19 +46,4 @@ export class SourcedEvent implements EventCore {
   source(): Buffer {
     return this.#bytes.subarray(this.#start, this.#end);
   }
-
-  get sourceLength(): number {
-    return this.#end - this.#start;
-  }
-
-  /** Copies the first `length` bytes of the message text into target at offset. */
-  copySource(target: Buffer, offset: number, length: number): void {
-    this.#bytes.copy(target, offset, this.#start, this.#start + length);
-  }
-
-  /** Index of the text's last `}` (relative to its start), -1 if none. */
-  lastBrace(): number {
-    for (let i = this.#end - 1; i >= this.#start; i--) if (this.#bytes[i] === 0x7d) return i - this.#start;
-    return -1;
-  }
 }

@@ -9,7 +9,7 @@ import { applyCdc, cdcKeysOf, keyOf, type AppliedPosition, type CoreRow, type Co
 import { dedupWithinBatch, dropStored } from "./dedup.js";
 import {
   assignEventTime,
-  dedupWindow,
+  dedupWindowOf,
   DEFAULT_ALLOWED_LATENESS_MS,
   DEFAULT_OUT_OF_ORDERNESS_MS,
   eventDate,
@@ -138,18 +138,6 @@ export function prepareBatch(messages: Iterable<InboundMessage>, now: string): P
   };
 }
 
-function dateRange(records: { event_ts: string }[]): [string, string] | undefined {
-  if (records.length === 0) return undefined;
-  let min = "9999-12-31";
-  let max = "0000-01-01";
-  for (const r of records) {
-    const d = eventDate(r.event_ts);
-    if (d < min) min = d;
-    if (d > max) max = d;
-  }
-  return dedupWindow(min, max);
-}
-
 /** One batch out of several prepared ones (a backfill commits a group of archive objects at once). */
 export function mergePrepared(parts: PreparedBatch[]): PreparedBatch {
   if (parts.length === 1) return parts[0]!;
@@ -218,13 +206,15 @@ function eventTimeByPart<T extends { event_id: string; event_ts: string }>(
   return { rows, fresh, tooLate, segments, alreadyStored, watermark: state };
 }
 
+const byEventTs = (r: { event_ts: string }) => eventDate(r.event_ts);
+
 export function lookupOf(p: PreparedBatch): Lookup {
   return {
     eventIds: p.events.map((r) => r.event_id),
     webhookIds: p.webhooks.map((r) => r.event_id),
     cdcIds: p.cdc.map((r) => r.event_id),
     cdcKeys: cdcKeysOf(p.cdc),
-    dates: { events: dateRange(p.events), webhooks: dateRange(p.webhooks), cdc: dateRange(p.cdc) },
+    dates: { events: dedupWindowOf(p.events, byEventTs), webhooks: dedupWindowOf(p.webhooks, byEventTs), cdc: dedupWindowOf(p.cdc, byEventTs) },
   };
 }
 

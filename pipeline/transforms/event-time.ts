@@ -57,14 +57,15 @@ export function dedupWindow(min: string, max: string): [string, string] {
   return [shiftDate(min, -DEDUP_DATE_SLACK_DAYS), shiftDate(max, DEDUP_DATE_SLACK_DAYS)];
 }
 
-/** [min, max] event_date of rows, widened to the dedup window; undefined for no rows. */
-export function dedupWindowOf(rows: readonly { event_date: string }[]): [string, string] | undefined {
+/** [min, max] of the rows' dates (dateOf), widened to the dedup window; undefined for no rows. */
+export function dedupWindowOf<T>(rows: readonly T[], dateOf: (r: T) => string): [string, string] | undefined {
   if (rows.length === 0) return undefined;
-  let min = rows[0]!.event_date;
+  let min = dateOf(rows[0]!);
   let max = min;
   for (const r of rows) {
-    if (r.event_date < min) min = r.event_date;
-    if (r.event_date > max) max = r.event_date;
+    const d = dateOf(r);
+    if (d < min) min = d;
+    if (d > max) max = d;
   }
   return dedupWindow(min, max);
 }

@@ -117,7 +117,7 @@ export class BigQuerySink implements WarehouseSink {
     const stmts: string[] = [];
     const stg = (t: TableSpec) => this.ref(t, staged.get(t)!);
     const dateBounds = (rows: { event_date: string }[]) => {
-      const [min, max] = dedupWindowOf(rows)!;
+      const [min, max] = dedupWindowOf(rows, (r) => r.event_date)!;
       return `T.event_date BETWEEN DATE ${lit(min)} AND DATE ${lit(max)}`;
     };
     const insertOnly = (t: TableSpec, on: string) =>

@@ -18,6 +18,7 @@ require_partition_filter as generated).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -59,7 +60,8 @@ class BigQuerySql:
         if table in contracts.RAW_TABLES.values():
             lo, hi = dedup_window([str(r["event_date"]) for r in rows])
             on += f" AND T.event_date BETWEEN DATE {_lit(lo)} AND DATE {_lit(hi)}"
-        return f"INSERT INTO {self.ref(table)} ({cols})\nSELECT {cols} FROM {self.ref(table, staging)} S\nWHERE NOT EXISTS (SELECT 1 FROM {self.ref(table)} T WHERE {on});"
+        target = self.ref(table)
+        return f"INSERT INTO {target} ({cols})\nSELECT {cols} FROM {self.ref(table, staging)} S\nWHERE NOT EXISTS (SELECT 1 FROM {target} T WHERE {on});"
 
     def apply_changes(self, table: str, staging: str | None, truncates: Sequence[Truncate], updated_at: str) -> list[str]:
         out = [
@@ -134,10 +136,8 @@ class BigQueryWarehouse(Warehouse):
         for t in tables:
             resource = {k: v for k, v in contracts.table_resource(t).items() if k != "tableReference"}
             table = bigquery.Table.from_api_repr({**resource, "tableReference": self._reference(t)})
-            try:
+            with contextlib.suppress(Conflict):  # another worker created it meanwhile
                 self._client.create_table(table, exists_ok=True)
-            except Conflict:
-                pass
 
     def _reference(self, table: str, suffix: str = "") -> dict[str, str]:
         dataset, name = table.split(".")

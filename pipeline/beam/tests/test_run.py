@@ -38,7 +38,6 @@ def test_a_backfill_of_the_archive_from_options(tmp_path, warehouse):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--source", "pubsub"], "add --streaming"),
         (["--source", "archive", "--from_date", "2026-11-25"], "needs --from_date and --to_date"),
         (["--source", "archive", "--from_date", "2026-11-26", "--to_date", "2026-11-25"], "is after --to_date"),
         (["--source", "landing"], "needs --landing_pattern"),

@@ -58,11 +58,12 @@ def warehouse_from(options: PipelineOptions) -> Warehouse:
 def build(p: beam.Pipeline, options: PipelineOptions, warehouse: Warehouse | None = None) -> None:
     """Source → graph → warehouse, as the options say."""
     o = options.view_as(TidelineOptions)
+    if o.source == "pubsub":
+        # Subscriptions have no end; a Flex Template passes no --streaming flag of its own.
+        options.view_as(StandardOptions).streaming = True
     streaming = bool(options.view_as(StandardOptions).streaming)
     streams = [s.strip() for s in o.streams.split(",") if s.strip()]
     if o.source == "pubsub":
-        if not streaming:
-            raise UsageError("--source pubsub reads subscriptions without end: add --streaming")
         inbound = p | "ReadPubSub" >> ReadSubscriptions(o.pubsub_project or _project(options), streams)
     elif o.source == "archive":
         if not (o.from_date and o.to_date):
@@ -90,7 +91,7 @@ def run(argv: Sequence[str] | None = None, warehouse: Warehouse | None = None) -
     p = beam.Pipeline(options=options)
     build(p, options, warehouse)
     result = p.run()
-    if not options.view_as(StandardOptions).streaming:
+    if not options.view_as(StandardOptions).streaming and options.view_as(TidelineOptions).wait:
         result.wait_until_finish()
     return result
 

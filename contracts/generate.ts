@@ -36,7 +36,12 @@ export function generatedFiles(): Map<string, string> {
 /** Every numeric limit of limits.ts and each table's unique key, for the Beam pipeline (Python). */
 function pipelineSettings() {
   return {
-    limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => typeof v === "number")),
+    // Sorted: a module namespace lists its exports in an order that differs between loaders.
+    limits: Object.fromEntries(
+      Object.entries(limits)
+        .filter(([, v]) => typeof v === "number")
+        .sort(([a], [b]) => a.localeCompare(b)),
+    ),
     keys: Object.fromEntries(TABLES.map((t) => [tableId(t), t.key])),
   };
 }

@@ -44,5 +44,7 @@ class TidelineOptions(PipelineOptions):
             "--flush_interval_s", type=float, default=5.0, help="Streaming: longest wait before buffered rows are written (bounds BigQuery jobs)."
         )
         parser.add_argument("--max_rows_per_write", type=int, default=10_000, help="Rows per table written in one BigQuery load and statement.")
-        parser.add_argument("--wait", type=lambda v: v.lower() != "false", default=True, help="Batch: wait for the job to finish (false for a Flex Template launch).")
+        parser.add_argument(
+            "--wait", type=lambda v: v.lower() != "false", default=True, help="Batch: wait for the job to finish (false for a Flex Template launch)."
+        )
         parser.add_argument("--now", default=None, help="Fixed processing time (ISO-8601) for reproducible runs; default the wall clock.")

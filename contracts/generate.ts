@@ -1,6 +1,7 @@
 /**
  * Writes the artefacts derived from the contracts into contracts/generated/:
- * openapi.json, bigquery/<dataset>.<table>.json, duckdb.sql, jsonschema/<Record>.json.
+ * openapi.json, bigquery/<dataset>.<table>.json, duckdb.sql, jsonschema/<Record>.json, and pipeline.json
+ * (the limits and table keys the Beam pipeline in Python reads, so it writes neither twice).
  * `--check` regenerates in memory and fails (exit 1) when a file on disk differs: run in `npm test`.
  */
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
@@ -12,6 +13,7 @@ import { bigQueryTable } from "./generators/bigquery.js";
 import { duckDbSchemaDdl } from "./generators/duckdb.js";
 import { openApiDocument } from "./generators/openapi.js";
 import { CdcRecord, DeadLetterRecord, EventRecord, QueueEnvelope, WebhookRecord } from "./records.js";
+import * as limits from "./limits.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const GENERATED_DIR = join(here, "generated");
@@ -27,7 +29,21 @@ export function generatedFiles(): Map<string, string> {
   for (const [name, s] of Object.entries(records)) {
     files.set(`jsonschema/${name}.json`, pretty(z.toJSONSchema(s, { io: "output", unrepresentable: "any" })));
   }
+  files.set("pipeline.json", pretty(pipelineSettings()));
   return files;
+}
+
+/** Every numeric limit of limits.ts and each table's unique key, for the Beam pipeline (Python). */
+function pipelineSettings() {
+  return {
+    // Sorted: a module namespace lists its exports in an order that differs between loaders.
+    limits: Object.fromEntries(
+      Object.entries(limits)
+        .filter(([, v]) => typeof v === "number")
+        .sort(([a], [b]) => a.localeCompare(b)),
+    ),
+    keys: Object.fromEntries(TABLES.map((t) => [tableId(t), t.key])),
+  };
 }
 
 function listDisk(dir: string): string[] {

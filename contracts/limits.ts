@@ -48,6 +48,8 @@ export const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 10;
 
 /** Client clock skew we correct; beyond this future drift an event time is clamped to receipt. */
 export const MAX_FUTURE_EVENT_MS = 5 * 60 * 1000;
+/** Watermark: the greatest event time loaded minus this much out-of-orderness. */
+export const DEFAULT_OUT_OF_ORDERNESS_MS = 5 * 60 * 1000;
 /** Late data horizon: records behind the watermark by more than this go to dead letters. */
 export const DEFAULT_ALLOWED_LATENESS_DAYS = 3;
 /**
@@ -56,3 +58,12 @@ export const DEFAULT_ALLOWED_LATENESS_DAYS = 3;
  * clock skew per request), which can cross midnight.
  */
 export const DEDUP_DATE_SLACK_DAYS = 1;
+
+/**
+ * Largest record (its JSON text, UTF-8) the pipeline loads; a longer one becomes a dead letter.
+ * BigQuery's Storage Write API and streaming inserts take rows of at most 10 MB, and the pipeline
+ * adds its columns to the record.
+ */
+export const MAX_PIPELINE_RECORD_BYTES = 8 * 1024 * 1024;
+/** A dead letter of an oversize record keeps this much of it (UTF-8, cut at a character boundary). */
+export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;

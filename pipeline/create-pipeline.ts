@@ -1,10 +1,8 @@
 /**
- * createPipeline(options) only builds the Beam graph; runners (run-local.ts, launch-dataflow.ts)
- * and the CLI decide where it runs. The source is chosen by options:
- *   - "local": micro-batches (pulled from the Pub/Sub subscriptions, or archive objects read for a
- *     backfill) handed in through a runtime handle, committed through the sink's commit queue;
- *   - "dataflow": Pub/Sub read and BigQuery write through Beam's cross-language IO (needs the Java
- *     expansion service and a Dataflow job; see docs/pipeline.md).
+ * createPipeline(options) only builds the single-node engine's Beam graph (TypeScript SDK, direct
+ * runner); run-local.ts runs it. Micro-batches (pulled from the Pub/Sub subscriptions, or archive
+ * objects read for a backfill) are handed in through a runtime handle and committed through the
+ * sink's commit queue. Production runs the Beam pipeline in Python (pipeline/beam).
  *
  * Every function below is serialized by Beam, so each one declares what it captures in
  * `__closure` (the ts-closure-transform convention the SDK's serializer reads): registered objects
@@ -34,17 +32,7 @@ export interface LocalGraphOptions {
   preparePool?: string;
 }
 
-export interface DataflowGraphOptions {
-  kind: "dataflow";
-  project: string;
-  /** stream → full subscription path, projects/<p>/subscriptions/<s> */
-  subscriptions: Record<string, string>;
-  /** BigQuery table spec per raw table, e.g. { events: "proj:raw.events" } */
-  tables: Record<string, string>;
-  deadLetterTable: string;
-}
-
-export type PipelineOptions = LocalGraphOptions | DataflowGraphOptions;
+export type PipelineOptions = LocalGraphOptions;
 
 type Fn<A, R> = ((a: A) => R) & { __closure?: () => Record<string, unknown> };
 const closure = <A, R>(fn: Fn<A, R>, captured: Record<string, unknown>): Fn<A, R> => {
@@ -53,7 +41,7 @@ const closure = <A, R>(fn: Fn<A, R>, captured: Record<string, unknown>): Fn<A, R
 };
 
 export function createPipeline(options: PipelineOptions): (root: Root) => PCollection<unknown> | Promise<PCollection<unknown>> {
-  return options.kind === "local" ? localGraph(options) : dataflowGraph(options);
+  return localGraph(options);
 }
 
 function localGraph(o: LocalGraphOptions) {
@@ -82,47 +70,5 @@ function localGraph(o: LocalGraphOptions) {
     return prepared.map(
       beam.withName("WriteToWarehouse", closure((p: PreparedChunk | PendingChunk) => rt.get<CommitQueue>(commitQueue).enqueue(p), { rt, commitQueue })),
     );
-  };
-}
-
-function dataflowGraph(o: DataflowGraphOptions) {
-  const fns = graphFns;
-  return async (root: Root): Promise<PCollection<unknown>> => {
-    // Loaded only for Dataflow: it pulls in the SDK's own Pub/Sub client.
-    const imported = (await import("apache-beam/io")) as unknown as { default?: typeof import("apache-beam/io") } & typeof import("apache-beam/io");
-    const io = imported.default ?? imported;
-    let last: PCollection<unknown> | undefined;
-    for (const [stream, subscription] of Object.entries(o.subscriptions)) {
-      const table = o.tables[stream];
-      const messages = (await root.applyAsync(io.readFromPubSubWithAttributes({ subscription }))) as PCollection<{ data?: Uint8Array; attributes?: Record<string, string>; messageId?: string }>;
-      const prepared = messages
-        .map(
-          beam.withName(
-            `Decode-${stream}`,
-            closure(
-              (m: { data?: Uint8Array; attributes?: Record<string, string>; messageId?: string }) =>
-                fns.prepareChunk(
-                  { id: m.messageId ?? "", messages: [{ stream: stream as "events", data: Buffer.from(m.data ?? new Uint8Array()).toString("utf8"), attributes: m.attributes ?? {}, messageId: m.messageId ?? "" }] },
-                  new Date().toISOString(),
-                ),
-              { fns, stream, Buffer, Date, Uint8Array },
-            ),
-          ),
-        );
-      if (table) {
-        const rows = prepared.flatMap(
-          beam.withName(
-            `Rows-${stream}`,
-            closure((p: PreparedChunk) => fns.rawRowsOf(p, new Date().toISOString()), { fns, Date }),
-          ),
-        );
-        await rows.applyAsync(io.writeToBigQuery(table, { createDisposition: "Never" }));
-      }
-      const dead = prepared.flatMap(beam.withName(`DeadLetters-${stream}`, closure((p: PreparedChunk) => p.prepared.deadLetters as object[], {})));
-      await dead.applyAsync(io.writeToBigQuery(o.deadLetterTable, { createDisposition: "Never" }));
-      last = prepared;
-    }
-    if (!last) throw new Error("dataflow graph: no subscriptions given");
-    return last;
   };
 }

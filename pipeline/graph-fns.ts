@@ -5,7 +5,6 @@
 import { gunzipSync } from "node:zlib";
 import serialization from "apache-beam/serialization";
 import { prepareBatch, type PreparedBatch } from "./transforms/batch.js";
-import { eventDate } from "./transforms/event-time.js";
 import type { InboundMessage, InputStream } from "./transforms/types.js";
 
 /** One element of the graph: a pulled micro-batch or one archive object, never a single event. */
@@ -80,21 +79,6 @@ export function prepareChunk(c: DecodedChunk, now: string): PreparedChunk {
   return { id: c.id, prepared: prepareBatch(c.messages, now) };
 }
 
-/**
- * Dataflow variant: rows for the raw tables without a warehouse read. Each record is stamped with
- * its event date and load time; lateness needs the persisted watermark, which a TypeScript DoFn
- * cannot read (no async DoFns), so rows are written on time here and flagged by the warehouse-side
- * MERGE (see docs/pipeline.md, "Dataflow").
- */
-export function rawRowsOf(p: PreparedChunk, now: string): object[] {
-  const stamp = <T extends { event_ts: string }>(r: T) => ({ ...r, event_date: eventDate(r.event_ts), loaded_at: now });
-  return [
-    ...p.prepared.events.map((r) => ({ ...stamp(r), is_late: false, lateness_ms: 0 })),
-    ...p.prepared.webhooks.map(stamp),
-    ...p.prepared.cdc.map(stamp),
-  ];
-}
-
-export const graphFns = { decodeChunk, prepareChunk, rawRowsOf };
+export const graphFns = { decodeChunk, prepareChunk };
 export const GRAPH_FNS_MODULE = "tideline/pipeline/graph-fns";
 serialization.requireForSerialization(GRAPH_FNS_MODULE, { graphFns });

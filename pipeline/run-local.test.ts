@@ -37,11 +37,3 @@ describe("the Beam graph on the direct runner", () => {
     await expect(runLocal([{ kind: "messages", id: "x", messages: [asMessage("events", eventRecord(999, NOW))] }], broken, { mode: "live", now: () => NOW })).rejects.toThrow(/disk full/);
   });
 });
-
-describe("the Dataflow variant's row stamping", () => {
-  it("gives raw rows the event date and load time the table contract requires", async () => {
-    const { graphFns } = await import("./graph-fns.js");
-    const p = graphFns.prepareChunk({ id: "m", messages: [asMessage("events", eventRecord(5, "2026-11-24T23:59:59.000Z"))] }, NOW);
-    expect(graphFns.rawRowsOf(p, NOW)[0]).toMatchObject({ event_date: "2026-11-24", loaded_at: NOW, is_late: false, lateness_ms: 0 });
-  });
-});

@@ -6,13 +6,13 @@
  * The watermark of the batch start is used for every record of the batch so that flags do not
  * depend on the order messages happen to arrive in within one pull.
  */
-import { DEDUP_DATE_SLACK_DAYS, DEFAULT_ALLOWED_LATENESS_DAYS, MAX_FUTURE_EVENT_MS } from "../../contracts/limits.js";
+import { DEDUP_DATE_SLACK_DAYS, DEFAULT_ALLOWED_LATENESS_DAYS, DEFAULT_OUT_OF_ORDERNESS_MS, MAX_FUTURE_EVENT_MS } from "../../contracts/limits.js";
 import type { DeadLetterRecord } from "../../contracts/records.js";
 import { pipelineDeadLetter } from "./dead-letter.js";
 import { sourceStringOf } from "./parse.js";
 import type { EventTimeColumns } from "./types.js";
 
-export const DEFAULT_OUT_OF_ORDERNESS_MS = 5 * 60 * 1000;
+export { DEFAULT_OUT_OF_ORDERNESS_MS };
 export const DEFAULT_ALLOWED_LATENESS_MS = DEFAULT_ALLOWED_LATENESS_DAYS * 24 * 3600 * 1000;
 
 export interface EventTimeOptions {

@@ -6,7 +6,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { asMessage, cdcRecord, eventRecord, webhookRecord } from "../testing/records.js";
-import { checkerFor, checkOnlySchema, parseMessage } from "./parse.js";
+import { MAX_DEAD_LETTER_PAYLOAD_BYTES, MAX_PIPELINE_RECORD_BYTES } from "../../contracts/limits.js";
+import { checkerFor, checkOnlySchema, parseMessage, utf8Prefix } from "./parse.js";
 import type { InputStream } from "./types.js";
 
 const NOW = "2026-11-25T12:00:00.000Z";
@@ -91,5 +92,31 @@ describe("check-only validation", () => {
     const b = parseMessage(asMessage("events", bad), NOW);
     expect(a).toEqual(b);
     expect(a.ok).toBe(false);
+  });
+});
+
+describe("messages no contract applies to", () => {
+  const NOW2 = "2026-11-25T12:00:00.000Z";
+  it("an unknown stream is a dead letter naming the streams, not a crash", () => {
+    const r = parseMessage({ stream: "orders" as never, data: "{}", messageId: "m1" }, NOW2);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.deadLetter.reason).toBe("message m1 names the unknown stream 'orders'; the pipeline loads events, webhooks, cdc, dead-letters: publish it to the topic of its stream");
+  });
+
+  it("an oversize record keeps a prefix of its text, cut at a character boundary", () => {
+    const data = "é".repeat(MAX_PIPELINE_RECORD_BYTES / 2 + 1);
+    const r = parseMessage({ stream: "events", data, attributes: { event_id: "e1" } }, NOW2);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.deadLetter.reason).toContain(`is ${MAX_PIPELINE_RECORD_BYTES + 2} bytes, over the ${MAX_PIPELINE_RECORD_BYTES}-byte limit`);
+    expect(r.deadLetter.event_id).toBe("e1");
+    expect(Buffer.byteLength(r.deadLetter.payload)).toBe(MAX_DEAD_LETTER_PAYLOAD_BYTES);
+    expect(utf8Prefix("aé", 2)).toBe("a");
+  });
+
+  it("a non-object after a failed record names itself, not the previous record's issues", () => {
+    parseMessage({ stream: "events", data: JSON.stringify({ event_id: "x" }) }, NOW2);
+    const r = parseMessage({ stream: "events", data: "[1]" }, NOW2);
+    expect(!r.ok && r.deadLetter.reason).toBe("events record does not match the contract (contracts/records.ts): (record): must be a JSON object");
   });
 });

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import type { DeadLetterRecord } from "../../contracts/records.js";
+import { MAX_DEAD_LETTER_PAYLOAD_BYTES, MAX_PIPELINE_RECORD_BYTES } from "../../contracts/limits.js";
 import { pipelineDeadLetter } from "./dead-letter.js";
 import type { InboundMessage, InputStream, ParsedRecord } from "./types.js";
 import { SourcedEvent } from "./sourced-event.js";
@@ -105,11 +106,48 @@ function describeIssues(errors: ErrorObject[]): string {
 }
 
 // Top-level, not a closure per call: the per-record cost of creating it showed in profiles.
-function failed(msg: InboundMessage, now: string, kind: string, reason: string, eventId: string | null): ParseResult {
+function failed(msg: InboundMessage, now: string, kind: string, reason: string, eventId: string | null, payload = msg.data): ParseResult {
   return {
     ok: false,
-    deadLetter: pipelineDeadLetter({ stream: msg.stream, eventId, kind, reason, payload: msg.data, attempts: msg.deliveryAttempt ?? 1, now }),
+    deadLetter: pipelineDeadLetter({ stream: msg.stream, eventId, kind, reason, payload, attempts: msg.deliveryAttempt ?? 1, now }),
   };
+}
+
+/** The longest prefix of at most maxBytes UTF-8 bytes, cut at a character boundary. */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  const b = Buffer.from(text, "utf8");
+  if (b.length <= maxBytes) return text;
+  let end = maxBytes;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
+  return b.toString("utf8", 0, end);
+}
+
+const INPUT_STREAMS = Object.keys(SCHEMA_FILES) as InputStream[];
+
+/** Messages no contract applies to: an unknown stream, or a record over MAX_PIPELINE_RECORD_BYTES. */
+function unloadable(msg: InboundMessage, now: string, attrId: string | null): ParseResult | null {
+  const name = msg.messageId ?? "(no id)";
+  if (!Object.hasOwn(SCHEMA_FILES, msg.stream)) {
+    return failed(
+      msg,
+      now,
+      "stream",
+      `message ${name} names the unknown stream '${msg.stream}'; the pipeline loads ${INPUT_STREAMS.join(", ")}: publish it to the topic of its stream`,
+      attrId,
+    );
+  }
+  // A string's UTF-8 size is at most three bytes per UTF-16 unit: only long messages are measured.
+  if (msg.data.length * 3 <= MAX_PIPELINE_RECORD_BYTES) return null;
+  const size = Buffer.byteLength(msg.data, "utf8");
+  if (size <= MAX_PIPELINE_RECORD_BYTES) return null;
+  return failed(
+    msg,
+    now,
+    "oversize",
+    `message ${name} on ${msg.stream} is ${size} bytes, over the ${MAX_PIPELINE_RECORD_BYTES}-byte limit of a record (MAX_PIPELINE_RECORD_BYTES); the payload kept here is its first ${MAX_DEAD_LETTER_PAYLOAD_BYTES} bytes: split the record at its source`,
+    attrId,
+    utf8Prefix(msg.data, MAX_DEAD_LETTER_PAYLOAD_BYTES),
+  );
 }
 
 export interface ParseOptions {
@@ -125,6 +163,8 @@ export interface ParseOptions {
 
 export function parseMessage(msg: InboundMessage, now: string, o: ParseOptions = {}): ParseResult {
   const attrId = msg.attributes?.event_id ?? null;
+  const bad = unloadable(msg, now, attrId);
+  if (bad) return bad;
   let body: unknown;
   try {
     body = JSON.parse(msg.data);
@@ -135,10 +175,13 @@ export function parseMessage(msg: InboundMessage, now: string, o: ParseOptions =
     if (o.keepSource !== false) sourceTexts.set(body, msg.data);
     return { ok: true, parsed: { stream: msg.stream, record: body } as ParsedRecord };
   }
+  const prefix = `${msg.stream} record does not match the contract (contracts/records.ts): `;
+  // Checked before the validator runs: its `errors` would still hold a previous record's issues.
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return failed(msg, now, "schema", `${prefix}(record): must be a JSON object`, attrId);
   const validate = validatorFor(msg.stream);
-  if (typeof body !== "object" || body === null || Array.isArray(body) || !validate(body)) {
-    const bodyId = typeof body === "object" && body !== null && typeof (body as { event_id?: unknown }).event_id === "string" ? (body as { event_id: string }).event_id : null;
-    return failed(msg, now, "schema", `${msg.stream} record does not match the contract (contracts/records.ts): ${validate.errors ? describeIssues(validate.errors) : "(record): must be a JSON object"}`, bodyId ?? attrId);
+  if (!validate(body)) {
+    const bodyId = typeof (body as { event_id?: unknown }).event_id === "string" ? (body as { event_id: string }).event_id : null;
+    return failed(msg, now, "schema", `${prefix}${describeIssues(validate.errors ?? [])}`, bodyId ?? attrId);
   }
   if (o.keepSource !== false) sourceTexts.set(body, msg.data);
   return { ok: true, parsed: { stream: msg.stream, record: body } as ParsedRecord };

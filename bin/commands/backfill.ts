@@ -56,7 +56,7 @@ function request(opts: { from: string; to: string; streams?: string }): Backfill
 export async function backfill(
   opts: { from: string; to: string; streams?: string; progress?: boolean },
   err: NodeJS.WritableStream = process.stderr,
-  client: OperatorClient = operatorClient(),
+  client?: OperatorClient,
 ): Promise<number> {
   const bar = progressBar(opts.progress ?? true, err);
   try {
@@ -64,7 +64,7 @@ export async function backfill(
     let result: BackfillResult;
     try {
       // While `npm start` runs, the pipeline holds the warehouse: the backfill runs there.
-      result = await client.backfill(req, (p) => bar.update(p));
+      result = await (client ?? operatorClient()).backfill(req, (p) => bar.update(p));
     } catch (e) {
       if (!(e instanceof OperatorApiUnavailable)) throw e;
       const sink = await DuckDbSink.open(warehousePath());

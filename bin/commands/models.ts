@@ -44,12 +44,12 @@ export async function runModelsCommand(
   o: RunOpts,
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
-  client: OperatorClient = operatorClient(),
+  client?: OperatorClient,
 ): Promise<number> {
   const log = (l: string) => out.write(l + "\n");
   try {
     let result: RunResult | null = null;
-    if (o.target === "duckdb" && !o.warehouse) result = await viaOperatorApi(client, o, log);
+    if (o.target === "duckdb" && !o.warehouse) result = await viaOperatorApi(client ?? operatorClient(), o, log);
     if (!result) {
       let exec: Executor;
       if (o.target === "bigquery") {

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // Edge tests run in workerd through edge/vitest.config.ts.
 export default defineConfig({
   test: {
-    include: ["{contracts,infra,pipeline,warehouse,dags,bin,test,edge}/**/*.node.test.ts", "{contracts,infra,pipeline,warehouse,dags,bin,test}/**/*.test.ts"],
+    include: ["{contracts,infra,pipeline,platform,warehouse,dags,bin,test,edge}/**/*.node.test.ts", "{contracts,infra,pipeline,platform,warehouse,dags,bin,test}/**/*.test.ts"],
     exclude: ["**/node_modules/**", ".data/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -5,7 +5,7 @@
  * the same files in the same run (target: ≥ 0.3× of it), in interleaved trials (BENCH_TRIALS,
  * default 3) whose median ratio is the figure: other work on the machine hits both sides alike.
  * Then streaming freshness on the Pub/Sub emulator: publish → row committed in raw.events, p50/p95.
- * Peak RSS of this process at the end.
+ * Peak RSS of this process at the end. BENCH_SERVE_QUERIES=1 opens the sink as the pipeline service does.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -29,6 +29,8 @@ import { runReadOnly } from "../warehouse/duckdb/query.js";
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const TRIALS = Math.max(1, Number(process.env.BENCH_TRIALS ?? 3));
 const PER_OBJECT = 5000;
+/** BENCH_SERVE_QUERIES=1: the sink locked down as `npm start` opens it (its thread count then stays fixed). */
+const SERVE_QUERIES = process.env.BENCH_SERVE_QUERIES === "1";
 const FRESHNESS_EVENTS = Number(process.env.BENCH_FRESHNESS_EVENTS ?? 2000);
 const FRESHNESS_RATE_PER_S = 500;
 const ROOT = join(process.cwd(), ".data/scratch/bench-pipeline");
@@ -105,7 +107,7 @@ async function duckdbBaseline(): Promise<number> {
 async function pipelineBatch(): Promise<{ ms: number; loaded: number }> {
   const path = join(ROOT, "pipeline.duckdb");
   rmSync(path, { force: true });
-  const sink = await DuckDbSink.open(path);
+  const sink = await DuckDbSink.open(path, { serveQueries: SERVE_QUERIES });
   await sink.init();
   const t0 = performance.now();
   const r = await runBackfill({ from: "2026-11-20", to: "2026-11-23", reader: new DirArchive(ARCHIVE), sink });

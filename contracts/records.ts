@@ -13,6 +13,11 @@ import { bool, int, json, jsonObject, str, timestamp } from "./columns.js";
 
 export const STREAMS = ["events", "webhooks", "cdc"] as const;
 export type Stream = (typeof STREAMS)[number];
+/** The Pub/Sub topic and archive stream of records rejected after the edge accepted them. */
+export const DEAD_LETTER_STREAM = "dead-letters";
+/** What the pipeline consumes and a backfill replays: the streams and their dead letters. */
+export const INPUT_STREAMS = [...STREAMS, DEAD_LETTER_STREAM] as const;
+export type InputStream = (typeof INPUT_STREAMS)[number];
 
 export const EventRecord = z.object({
   event_id: str("Deterministic id: hash of source and messageId (or of the event body when messageId is absent); the dedup key."),

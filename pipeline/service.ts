@@ -1,11 +1,16 @@
 /**
  * The streaming pipeline as a service of `npm start`: DuckDB warehouse (the one writer), the Pub/Sub
- * subscriptions of the emulator, the operator API for `npx tideline query`. Register it in the
- * orchestrator's service list as `pipelineService`. Run alone with `tsx pipeline/service.ts`.
+ * subscriptions of the emulator, and the operator API (platform/api) on the ports built here.
+ * Register it in the orchestrator's service list as `pipelineService`. Run alone with
+ * `tsx pipeline/service.ts`.
  */
 import { fileURLToPath } from "node:url";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { DuckDbSink, warehousePath } from "../warehouse/duckdb/sink.js";
-import { dashboardPort, startOperatorApi } from "./operator-api.js";
+import { queryInstance } from "../warehouse/duckdb/query.js";
+import { startOperatorApi, type OperatorApiServer } from "../platform/api/server.js";
+import type { OperatorPorts } from "../platform/api/ports.js";
+import { localSettings } from "../infra/local/settings.js";
 import { batchOptionsFromEnv, DEFAULT_PUBSUB_EMULATOR_HOST, LANDING_BUCKET } from "./options.js";
 import { LandingLoader } from "./sources/landing.js";
 import { LOCAL_PROJECT, PubSubSource } from "./sources/pubsub.js";
@@ -13,33 +18,28 @@ import { ensureResources } from "../infra/local/pubsub-emulator.js";
 import { StreamingPipeline } from "./streaming.js";
 import { runBackfill } from "./backfill.js";
 import { GcsArchive } from "./sources/archive.js";
-import type { InputStream } from "./transforms/types.js";
-import type { ModelsRunRequest } from "../warehouse/models/service.js";
-import type { DuckDBConnection } from "@duckdb/node-api";
-import type { IncomingMessage, ServerResponse } from "node:http";
 
 interface Running {
   sink: DuckDbSink;
   pipeline: StreamingPipeline;
   landing: LandingLoader;
-  api: Awaited<ReturnType<typeof startOperatorApi>>;
+  api: OperatorApiServer;
 }
 let running: Running | null = null;
 let modelsConnection: DuckDBConnection | null = null;
 let modelsRun: Promise<void> = Promise.resolve();
-let extraRoutes: Parameters<typeof startOperatorApi>[0]["extraRoutes"];
 
 export const pipelineService = {
   name: "pipeline",
   get url(): string {
-    return `http://127.0.0.1:${dashboardPort()}/api/pipeline`;
+    return `http://127.0.0.1:${localSettings().dashboardPort}/api/pipeline`;
   },
   async start(): Promise<void> {
     if (running) return;
     process.env.PUBSUB_EMULATOR_HOST ??= DEFAULT_PUBSUB_EMULATOR_HOST;
     // Locally there is no Google metadata server; without this the auth library probes for one and warns.
     process.env.METADATA_SERVER_DETECTION ??= "none";
-    const sink = await DuckDbSink.open(warehousePath());
+    const sink = await DuckDbSink.open(warehousePath(), { serveQueries: true });
     try {
       await sink.init();
       const source = PubSubSource.local();
@@ -50,14 +50,15 @@ export const pipelineService = {
         );
       });
       const pipeline = new StreamingPipeline({ sink, source, batch: batchOptionsFromEnv(), log: (l) => console.error(l) });
-      const api = await startOperatorApi({
-        connection: () => sink.readConnection(),
+      const ports: OperatorPorts = {
         warehouse: sink.path,
+        query: (sql, limits) => queryInstance(sink.instance, sql, limits),
         status: () => pipeline.status,
-        extraRoutes: async (req, res) => (await modelsRoute(sink, req, res)) || ((await extraRoutes?.(req, res)) ?? false),
         backfill: (req, progress) =>
-          runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams as InputStream[] } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress }),
-      });
+          runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress }),
+        runModels: (req, emit) => runModels(sink, req, emit),
+      };
+      const api = await startOperatorApi({ ports });
       pipeline.start();
       const landing = new LandingLoader({ pubsub: source.pubsub, reader: new GcsArchive(LANDING_BUCKET), sink, batch: batchOptionsFromEnv(), log: (l) => console.error(l) });
       landing.start();
@@ -66,10 +67,6 @@ export const pipelineService = {
       await sink.close();
       throw e;
     }
-  },
-  /** Lets another part (e.g. a dashboard) serve its routes on the operator API's port. */
-  setExtraRoutes(handler: typeof extraRoutes): void {
-    extraRoutes = handler;
   },
   /** Status of the streaming pipeline while it runs (batches, totals, last error). */
   status() {
@@ -92,37 +89,19 @@ export const pipelineService = {
 export default pipelineService;
 
 /**
- * POST /api/models/run (warehouse/models/service.ts): the models run in this process because it
- * holds the warehouse, on their own connection (DuckDB transactions are per connection, so they
- * never interleave with the pipeline's commits), one run at a time.
+ * The models run in this process because it holds the warehouse, on their own connection (DuckDB
+ * transactions are per connection, so they never interleave with the pipeline's commits), one run
+ * at a time.
  */
-async function modelsRoute(sink: DuckDbSink, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  if (req.method !== "POST" || req.url !== "/api/models/run") return false;
-  let body = "";
-  for await (const c of req) body += String(c);
-  let request: ModelsRunRequest;
-  try {
-    request = body.trim() ? (JSON.parse(body) as ModelsRunRequest) : {};
-  } catch {
-    res.writeHead(400, { "content-type": "application/json; charset=utf-8" });
-    res.end(JSON.stringify({ error: { code: "rejected", message: 'body must be JSON: {"fullRefresh"?: boolean, "select"?: string}' } }));
-    return true;
-  }
-  res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8" });
+function runModels(sink: DuckDbSink, ...[req, emit]: Parameters<OperatorPorts["runModels"]>): Promise<void> {
   const run = modelsRun.then(async () => {
     // Loaded on first use: the model compiler is not needed to stream.
     const { runModelsOnConnection } = await import("../warehouse/models/service.js");
     modelsConnection ??= await sink.instance.connect();
-    await runModelsOnConnection(modelsConnection, request, (m) => res.write(JSON.stringify(m) + "\n"));
+    await runModelsOnConnection(modelsConnection, req, emit);
   });
   modelsRun = run.catch(() => undefined);
-  try {
-    await run;
-  } catch (e) {
-    res.write(JSON.stringify({ error: { message: (e as Error).message } }) + "\n");
-  }
-  res.end();
-  return true;
+  return run;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

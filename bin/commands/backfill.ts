@@ -5,17 +5,15 @@
  * runs, the pipeline process holds the warehouse, so the backfill runs there through its operator API.
  */
 import { Command } from "commander";
-import { ndjsonMessages } from "./ndjson.js";
 import cliProgress from "cli-progress";
-import { dashboardPort } from "../../pipeline/operator-api.js";
+import { operatorClient, OperatorApiError, OperatorApiUnavailable, type OperatorClient } from "../../platform/api/client.js";
+import { BackfillRequest } from "../../platform/api/schemas.js";
 import { runBackfill, type BackfillResult } from "../../pipeline/backfill.js";
-import { datesBetween, GcsArchive } from "../../pipeline/sources/archive.js";
+import { GcsArchive } from "../../pipeline/sources/archive.js";
 import { batchOptionsFromEnv, RAW_BUCKET } from "../../pipeline/options.js";
 import { DuckDbSink, warehousePath } from "../../warehouse/duckdb/sink.js";
 import type { BatchStats } from "../../pipeline/transforms/batch.js";
-import type { InputStream } from "../../pipeline/transforms/types.js";
-
-const STREAMS: InputStream[] = ["events", "webhooks", "cdc", "dead-letters"];
+import { explain } from "./query.js";
 
 interface Progress {
   objectsDone: number;
@@ -23,9 +21,9 @@ interface Progress {
   stats: BatchStats;
 }
 
-function progressBar(enabled: boolean) {
+function progressBar(enabled: boolean, stream: NodeJS.WritableStream) {
   const bar = new cliProgress.SingleBar(
-    { format: "backfill [{bar}] {value}/{total} objects | {loaded} rows loaded, {duplicates} already stored, {dead} dead letters", stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 },
+    { format: "backfill [{bar}] {value}/{total} objects | {loaded} rows loaded, {duplicates} already stored, {dead} dead letters", stream, noTTYOutput: true, notTTYSchedule: 2000 },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -44,51 +42,54 @@ function progressBar(enabled: boolean) {
   };
 }
 
-/** Runs the backfill inside a running pipeline; null when none answers. */
-async function viaOperatorApi(body: object, onProgress: (p: Progress) => void): Promise<BackfillResult | null> {
-  let res: Response;
-  try {
-    res = await fetch(`http://127.0.0.1:${dashboardPort()}/api/backfill`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  } catch {
-    return null;
-  }
-  if (res.status === 404 || !(res.headers.get("content-type") ?? "").includes("ndjson")) return null;
-  for await (const msg of ndjsonMessages<{ progress?: Progress; done?: boolean; result?: BackfillResult; error?: { message: string } }>(res)) {
-    if (msg.progress) onProgress(msg.progress);
-    if (msg.error) throw new Error(msg.error.message);
-    if (msg.done) return msg.result!;
-  }
-  throw new Error("the pipeline closed the backfill request without a result; see its log");
+/** The request as the operator API validates it, with the API's field names turned into the flags. */
+function request(opts: { from: string; to: string; streams?: string }): BackfillRequest {
+  const r = BackfillRequest.safeParse({
+    from: opts.from,
+    to: opts.to,
+    streams: (opts.streams ?? "events,webhooks,cdc").split(",").map((s) => s.trim()).filter(Boolean),
+  });
+  if (!r.success) throw new Error(r.error.issues.map((i) => `--${String(i.path[0] ?? "from")} ${i.message}`).join("; "));
+  return r.data;
 }
 
-export async function backfill(opts: { from: string; to: string; streams?: string; progress?: boolean }): Promise<number> {
-  const bar = progressBar(opts.progress ?? true);
+export async function backfill(
+  opts: { from: string; to: string; streams?: string; progress?: boolean },
+  err: NodeJS.WritableStream = process.stderr,
+  client?: OperatorClient,
+): Promise<number> {
+  const bar = progressBar(opts.progress ?? true, err);
   try {
-    datesBetween(opts.from, opts.to);
-    const streams = (opts.streams ? opts.streams.split(",").map((s) => s.trim()) : ["events", "webhooks", "cdc"]) as InputStream[];
-    const unknown = streams.filter((s) => !STREAMS.includes(s));
-    if (unknown.length) throw new Error(`unknown stream ${unknown.join(", ")}; choose from ${STREAMS.join(", ")}`);
-    let result = await viaOperatorApi({ from: opts.from, to: opts.to, streams }, (p) => bar.update(p));
-    if (!result) {
+    const req = request(opts);
+    let result: BackfillResult;
+    try {
+      // While `npm start` runs, the pipeline holds the warehouse: the backfill runs there.
+      result = await (client ?? operatorClient()).backfill(req, (p) => bar.update(p));
+    } catch (e) {
+      if (!(e instanceof OperatorApiUnavailable)) throw e;
       const sink = await DuckDbSink.open(warehousePath());
       try {
         await sink.init();
-        result = await runBackfill({ from: opts.from, to: opts.to, streams, reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: (p) => bar.update(p) });
+        result = await runBackfill({ ...req, reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: (p) => bar.update(p) });
       } finally {
         await sink.close();
       }
     }
     bar.stop();
     const s = result.stats;
-    process.stderr.write(
-      `backfill ${opts.from}..${opts.to}: ${result.objects} archive objects from gs://${RAW_BUCKET}, ${s.messages} records: ${s.loaded} loaded (${s.late} late), ${s.duplicates} already stored, ${s.deadLettered} dead letters\n`,
+    err.write(
+      `backfill ${req.from}..${req.to}: ${result.objects} archive objects from gs://${RAW_BUCKET}, ${s.messages} records: ${s.loaded} loaded (${s.late} late), ${s.duplicates} already stored, ${s.deadLettered} dead letters\n`,
     );
     return 0;
   } catch (e) {
     bar.stop();
+    if (e instanceof OperatorApiError) {
+      err.write(`tideline backfill: ${explain(e)}\n`);
+      return 1;
+    }
     const msg = (e as Error).message;
     const hint = /ECONNREFUSED|fetch failed/.test(msg) ? ` (is the local GCS store running? npm start starts it; STORAGE_EMULATOR_HOST points elsewhere)` : "";
-    process.stderr.write(`tideline backfill: ${msg}${hint}\n`);
+    err.write(`tideline backfill: ${msg}${hint}\n`);
     return 1;
   }
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { runModelsCommand } from "./models.js";
 import { runModelsOnConnection, type ModelsRunMessage } from "../../warehouse/models/service.js";
 import { createTestWarehouse, insertCustomers, insertEvents, insertOrders } from "../../warehouse/models/testing/fixtures.js";
+import { fakePorts, startTestApi } from "../../platform/api/testing/fake-ports.js";
 
 function capture() {
   const s = new PassThrough();
@@ -96,6 +97,28 @@ describe("tideline models run", () => {
       con.closeSync();
       instance.closeSync();
       await w.close();
+    }
+  });
+
+  it("goes through the operator API (typed client) while the platform runs, streaming its lines", async () => {
+    const ports = await fakePorts({
+      runModels: async (req, emit) => {
+        ports.calls.models.push(req);
+        emit({ line: "marts.daily_kpis  create  0.10 s  1 rows" });
+        emit({ error: { message: "assertion failed: 2 rows", model: "marts.daily_kpis", assertion: "assertions.kpis_reconcile" } });
+      },
+    });
+    const api = await startTestApi(ports);
+    try {
+      const out = capture();
+      const err = capture();
+      expect(await runModelsCommand({ target: "duckdb", location: "US", fullRefresh: true, select: "marts" }, out.s, err.s, api.client)).toBe(1);
+      expect(out.text()).toBe("marts.daily_kpis  create  0.10 s  1 rows\n");
+      expect(err.text()).toBe("tideline models: assertion failed: 2 rows\n  failing model: marts.daily_kpis\n  failing assertion: assertions.kpis_reconcile\n");
+      expect(ports.calls.models).toEqual([{ fullRefresh: true, select: "marts" }]);
+    } finally {
+      await api.close();
+      ports.close();
     }
   });
 });

@@ -5,16 +5,13 @@
  * `--target bigquery`. Prints per-model time and rows; exits non-zero naming the failing model and assertion.
  */
 import { Command } from "commander";
-import { ndjsonMessages } from "./ndjson.js";
 import { existsSync } from "node:fs";
-import { dashboardPort } from "../../pipeline/operator-api.js";
+import { operatorClient, OperatorApiError, OperatorApiUnavailable, type OperatorClient } from "../../platform/api/client.js";
 import { warehousePath } from "../../warehouse/duckdb/sink.js";
 import { bigQueryExecutor, openDuckDbFile, type Executor } from "../../warehouse/models/executor.js";
 import { CompileError } from "../../warehouse/models/compile.js";
 import { ModelRunError, runModels, type RunResult } from "../../warehouse/models/run.js";
-import type { ModelsRunMessage } from "../../warehouse/models/service.js";
-
-const API_HEADERS_TIMEOUT_MS = 15_000;
+import { explain } from "./query.js";
 
 interface RunOpts {
   fullRefresh?: boolean;
@@ -25,26 +22,15 @@ interface RunOpts {
   location: string;
 }
 
-/** Runs inside the process holding the warehouse; null when no operator API offers /api/models/run. */
-async function viaOperatorApi(body: object, log: (l: string) => void): Promise<RunResult | null> {
-  let res: Response;
-  // Only the wait for the response headers is bounded: the run itself may take minutes.
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), API_HEADERS_TIMEOUT_MS);
+/** Runs inside the process holding the warehouse; null when no operator API runs. */
+async function viaOperatorApi(client: OperatorClient, o: RunOpts, log: (l: string) => void): Promise<RunResult | null> {
   try {
-    res = await fetch(`http://127.0.0.1:${dashboardPort()}/api/models/run`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: abort.signal });
-  } catch {
-    return null;
-  } finally {
-    clearTimeout(timer);
+    return await client.runModels({ fullRefresh: !!o.fullRefresh, ...(o.select ? { select: o.select } : {}) }, log);
+  } catch (e) {
+    if (e instanceof OperatorApiUnavailable) return null;
+    if (e instanceof OperatorApiError && e.details.model) throw new ModelRunError(e.message, e.details.model, e.details.assertion);
+    throw e;
   }
-  if (res.status === 404 || !(res.headers.get("content-type") ?? "").includes("ndjson")) return null;
-  for await (const m of ndjsonMessages<ModelsRunMessage>(res)) {
-    if ("line" in m) log(m.line);
-    else if ("done" in m) return m.result;
-    else throw new ModelRunError(m.error.message, m.error.model ?? "?", m.error.assertion);
-  }
-  throw new Error("the operator API closed the models run without a result; see the `npm start` output");
 }
 
 function summary(r: RunResult): string {
@@ -54,11 +40,16 @@ function summary(r: RunResult): string {
   return `models: done in ${r.seconds.toFixed(2)} s — ${models.length} models (${models.filter((m) => m.mode === "skipped").length} unchanged), ${checks - warned} assertions passed${warned ? `, ${warned} warning(s): ${r.warnings.map((w) => w.assertion).join(", ")}` : ""}`;
 }
 
-export async function runModelsCommand(o: RunOpts, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function runModelsCommand(
+  o: RunOpts,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  client?: OperatorClient,
+): Promise<number> {
   const log = (l: string) => out.write(l + "\n");
   try {
     let result: RunResult | null = null;
-    if (o.target === "duckdb" && !o.warehouse) result = await viaOperatorApi({ fullRefresh: !!o.fullRefresh, select: o.select }, log);
+    if (o.target === "duckdb" && !o.warehouse) result = await viaOperatorApi(client ?? operatorClient(), o, log);
     if (!result) {
       let exec: Executor;
       if (o.target === "bigquery") {
@@ -81,6 +72,7 @@ export async function runModelsCommand(o: RunOpts, out: NodeJS.WritableStream = 
   } catch (e) {
     if (e instanceof ModelRunError) err.write(`tideline models: ${e.message}\n  failing model: ${e.model}${e.assertion ? `\n  failing assertion: ${e.assertion}` : ""}\n`);
     else if (e instanceof CompileError) err.write(`tideline models: ${e.message}\n`);
+    else if (e instanceof OperatorApiError) err.write(`tideline models: ${explain(e)}\n`);
     else err.write(`tideline models: ${(e as Error).message}\n`);
     return 1;
   }

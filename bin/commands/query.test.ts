@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { runQuery } from "./query.js";
 import { DuckDbSink } from "../../warehouse/duckdb/sink.js";
-import { startOperatorApi } from "../../pipeline/operator-api.js";
+import { queryInstance } from "../../warehouse/duckdb/query.js";
+import { startTestApi } from "../../platform/api/testing/fake-ports.js";
+import type { OperatorClient } from "../../platform/api/client.js";
 import { processMessages } from "../../pipeline/process-batch.js";
 import { asMessage, eventRecord } from "../../pipeline/testing/records.js";
 
@@ -23,19 +24,10 @@ const capture = () => {
   return { stream, text: () => text };
 };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function run(sql: string, json = true) {
+async function run(sql: string, json = true, client?: OperatorClient) {
   const out = capture();
   const err = capture();
-  const code = await runQuery(sql, { json }, out.stream, err.stream);
+  const code = await runQuery(sql, { json }, out.stream, err.stream, client);
   return { code, out: out.text(), err: err.text() };
 }
 
@@ -43,7 +35,8 @@ beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   rmSync(path, { force: true });
   process.env.TIDELINE_WAREHOUSE = path;
-  process.env.TIDELINE_DASHBOARD_PORT = String(await freePort());
+  // No token here: nothing runs as far as the CLI can tell.
+  process.env.TIDELINE_DATA_DIR = dir;
   const sink = await DuckDbSink.open(path);
   await sink.init();
   await processMessages(sink, [1, 2, 3].map((i) => asMessage("events", eventRecord(i, "2026-11-25T10:00:00.000Z"))), { mode: "live" });
@@ -65,18 +58,27 @@ describe("npx tideline query", () => {
     expect(r.out).toMatch(/\(1 row\)\n$/);
   });
 
-  it("goes through the operator API while the pipeline holds the write lock", async () => {
-    const sink = await DuckDbSink.open(path);
-    const api = await startOperatorApi({ connection: () => sink.readConnection(), warehouse: path, port: Number(process.env.TIDELINE_DASHBOARD_PORT) });
+  it("goes through the operator API (typed client) while the pipeline holds the write lock", async () => {
+    const sink = await DuckDbSink.open(path, { serveQueries: true });
+    const api = await startTestApi({
+      warehouse: path,
+      query: (sql, limits) => queryInstance(sink.instance, sql, limits),
+      status: () => null,
+      backfill: () => Promise.reject(new Error("not in this test")),
+      runModels: () => Promise.reject(new Error("not in this test")),
+    });
     try {
       await processMessages(sink, [asMessage("events", eventRecord(4, "2026-11-25T10:00:00.000Z"))], { mode: "live" });
-      const r = await run("SELECT count(*) AS n FROM raw.events");
+      const r = await run("SELECT count(*) AS n FROM raw.events", true, api.client);
       expect(r).toMatchObject({ code: 0, err: "" });
       expect(JSON.parse(r.out)).toEqual([{ n: 4 }]);
-      const bad = await run("DROP TABLE raw.events");
+      const bad = await run("DROP TABLE raw.events", true, api.client);
       expect(bad.code).toBe(1);
       expect(bad.out).toBe("");
       expect(bad.err).toMatch(/only read-only queries are allowed .* DROP statement/);
+      const many = await run("SELECT * FROM range(10001)", true, api.client);
+      expect(JSON.parse(many.out)).toHaveLength(10_000);
+      expect(many.err).toMatch(/only the first 10000 rows are returned/);
     } finally {
       await api.close();
       await sink.close();
@@ -88,8 +90,9 @@ describe("npx tideline query", () => {
     process.env.TIDELINE_WAREHOUSE = join(dir, "never-created.duckdb");
     try {
       const r = await run("SELECT count(*) AS n FROM raw.events");
-      expect(r).toMatchObject({ code: 0, err: "" });
+      expect(r.code).toBe(0);
       expect(JSON.parse(r.out)).toEqual([{ n: 0 }]);
+      expect(r.err).toMatch(/no warehouse at .*never-created\.duckdb yet: this answer comes from the contract's empty tables; start the platform \(npm start\)/);
     } finally {
       process.env.TIDELINE_WAREHOUSE = saved;
     }

@@ -4,8 +4,10 @@
  * `--json` prints exactly one JSON array of row objects on stdout and nothing else.
  */
 import { Command } from "commander";
-import { queryWarehouse } from "../../pipeline/query-client.js";
-import { QueryError, type QueryResult } from "../../warehouse/duckdb/query.js";
+import { operatorClient, OperatorApiError, OperatorApiUnavailable, type OperatorClient } from "../../platform/api/client.js";
+import { queryTimeoutMs, MAX_QUERY_ROWS } from "../../platform/api/limits.js";
+import { QueryError, queryFile, type QueryResult } from "../../warehouse/duckdb/query.js";
+import { warehousePath } from "../../warehouse/duckdb/sink.js";
 
 const MAX_CELL_CHARS = 60;
 
@@ -22,15 +24,45 @@ export function formatTable(r: QueryResult): string {
   return [line(names), widths.map((w) => "─".repeat(w)).join("─┼─"), ...cells.map(line), `(${r.rows.length} row${r.rows.length === 1 ? "" : "s"})`].join("\n");
 }
 
-export async function runQuery(sql: string, opts: { json?: boolean }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+/**
+ * Through the running platform's operator API when it runs (it holds DuckDB's write lock), else from
+ * the warehouse file opened read-only; the same deadline and row cap either way.
+ */
+export async function queryWarehouse(sql: string, o: { client?: OperatorClient; path?: string } = {}): Promise<QueryResult & { via: "api" | "file" }> {
   try {
-    const r = await queryWarehouse(sql);
+    const r = await (o.client ?? operatorClient()).query(sql);
+    return { columns: r.columns, rows: r.rows, truncated: r.truncated, ...(r.notice ? { notice: r.notice } : {}), via: "api" };
+  } catch (e) {
+    if (!(e instanceof OperatorApiUnavailable)) throw e;
+  }
+  return { ...(await queryFile(o.path ?? warehousePath(), sql, { timeoutMs: queryTimeoutMs(), maxRows: MAX_QUERY_ROWS })), via: "file" };
+}
+
+/** Exit 1 for what is wrong with the query; 3 when there was no warehouse to ask. */
+const QUERY_MISTAKES = new Set(["rejected", "sql", "not_built", "timeout", "invalid_request", "payload_too_large"]);
+
+/** "message" and, on its own line, what to do. */
+export const explain = (e: Error & { hint?: string | undefined }) => `${e.message}${e.hint ? `\n  ${e.hint}` : ""}`;
+
+export async function runQuery(
+  sql: string,
+  opts: { json?: boolean },
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  client?: OperatorClient,
+): Promise<number> {
+  try {
+    const r = await queryWarehouse(sql, client ? { client } : {});
     out.write(opts.json ? JSON.stringify(r.rows) + "\n" : formatTable(r) + "\n");
+    if (r.notice) err.write(`tideline query: ${r.notice}\n`);
     return 0;
   } catch (e) {
-    const message = e instanceof QueryError ? e.message : `query failed: ${(e as Error).message}`;
-    err.write(`tideline query: ${message}\n`);
-    return e instanceof QueryError && e.code === "unavailable" ? 3 : 1;
+    if (e instanceof QueryError || e instanceof OperatorApiError) {
+      err.write(`tideline query: ${explain(e)}\n`);
+      return QUERY_MISTAKES.has(e.code) ? 1 : 3;
+    }
+    err.write(`tideline query: query failed: ${(e as Error).message}\n`);
+    return 1;
   }
 }
 

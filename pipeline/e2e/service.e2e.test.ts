@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "node:net";
+import { existsSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { pipelineService } from "../service.js";
-import { queryWarehouse } from "../query-client.js";
+import { queryWarehouse } from "../../bin/commands/query.js";
+import { operatorClient } from "../../platform/api/client.js";
 import { eventRecord } from "../testing/records.js";
 import { publish, startHarness, until, type Harness } from "./harness.js";
 
@@ -9,6 +12,8 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness("service");
   process.env.TIDELINE_WAREHOUSE = h.dbPath;
+  // The token goes next to the test's warehouse, not into a running platform's .data/.
+  process.env.TIDELINE_DATA_DIR = join(dirname(h.dbPath), `data-${process.pid}`);
   process.env.TIDELINE_DASHBOARD_PORT = String(
     await new Promise<number>((resolve) => {
       const s = createServer().listen(0, "127.0.0.1", () => {
@@ -21,6 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await pipelineService.stop();
   await h?.close();
+  rmSync(process.env.TIDELINE_DATA_DIR!, { recursive: true, force: true });
 });
 
 describe("the pipeline service of npm start", () => {
@@ -36,14 +42,17 @@ describe("the pipeline service of npm start", () => {
       return q.rows[0]!.n === 1;
     }, 20_000, "the event in raw.events");
     expect(via).toBe("api");
-    const status = (await (await fetch(pipelineService.url)).json()) as { status: { batches: number } };
-    expect(status.status.batches).toBeGreaterThan(0);
-    // The models run inside the process holding the warehouse, streaming NDJSON progress.
-    const models = await fetch(pipelineService.url.replace("/api/pipeline", "/api/models/run"), { method: "POST", body: "{}" });
-    expect(models.headers.get("content-type")).toMatch(/ndjson/);
-    const lines = (await models.text()).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.at(-1)).toHaveProperty("done", true);
+    const client = operatorClient();
+    const tokenFile = join(process.env.TIDELINE_DATA_DIR!, "operator-api.token");
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    expect((await client.status()).status!.batches).toBeGreaterThan(0);
+    // The models run inside the process holding the warehouse (its instance is locked down), streaming progress.
+    const lines: string[] = [];
+    const result = await client.runModels({}, (l) => lines.push(l));
+    expect(result.results.length).toBeGreaterThan(10);
+    expect(lines.length).toBeGreaterThan(0);
     await pipelineService.stop();
+    expect(existsSync(tokenFile)).toBe(false);
     // With the service stopped the CLI path falls back to the file.
     const after = await queryWarehouse(`SELECT count(*) AS n FROM raw.events`);
     expect(after).toMatchObject({ via: "file", rows: [{ n: 1 }] });

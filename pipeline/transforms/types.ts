@@ -1,8 +1,8 @@
 /** Shapes the pure transforms pass between each other; no runner, client or database types here. */
-import type { CdcRecord, DeadLetterRecord, EventRecord, Stream, WebhookRecord } from "../../contracts/records.js";
+import type { CdcRecord, DeadLetterRecord, EventRecord, InputStream, WebhookRecord } from "../../contracts/records.js";
 
 /** What the pipeline consumes per subscription: the Pub/Sub topic `dead-letters` carries DeadLetterRecords. */
-export type InputStream = Stream | "dead-letters";
+export type { InputStream };
 
 /** A message as any source hands it over (Pub/Sub pull, an archive line), before parsing. */
 export interface InboundMessage {

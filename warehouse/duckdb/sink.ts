@@ -19,7 +19,7 @@ import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
 import { columnNames, readJsonColumns, warehouseDdl } from "./ddl.js";
 import { writeRowsNdjson, writeSourcesNdjson } from "../stage-ndjson.js";
-import { openWarehouseFile } from "./open.js";
+import { lockDown, NO_EXTENSION_LOADING, openWarehouseFile } from "./open.js";
 import { hasSourceText } from "../../pipeline/transforms/parse.js";
 import { EVENT_TIME_COLUMNS } from "../../pipeline/transforms/types.js";
 import { watermarkRow, type WatermarkState } from "../../pipeline/transforms/event-time.js";
@@ -53,10 +53,18 @@ export class DuckDbSink implements WarehouseSink {
     this.stagingRoot = mkdtempSync(join(base, "tideline-staging-"));
   }
 
-  static async open(path = warehousePath()): Promise<DuckDbSink> {
+  /**
+   * `serveQueries`: the instance also answers operator SQL (the pipeline service), so it is locked
+   * down (open.ts): files only from its own staging directory, no extensions, configuration fixed
+   * from here on. A sink that serves no queries (a CLI backfill) keeps its configuration open.
+   */
+  static async open(path = warehousePath(), o: { serveQueries?: boolean } = {}): Promise<DuckDbSink> {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    const instance = await openWarehouseFile(path, "stop the other pipeline (npm start or a running backfill) and retry");
-    return new DuckDbSink(path, instance, await instance.connect());
+    const instance = await openWarehouseFile(path, "stop the other pipeline (npm start or a running backfill) and retry", o.serveQueries ? NO_EXTENSION_LOADING : {});
+    const sink = new DuckDbSink(path, instance, await instance.connect());
+    await sink.con.run(`SET checkpoint_threshold = '${CHECKPOINT_THRESHOLD}'`);
+    if (o.serveQueries) await lockDown(instance, [sink.stagingRoot + "/"]);
+    return sink;
   }
 
   private reader: DuckDBConnection | null = null;
@@ -71,8 +79,24 @@ export class DuckDbSink implements WarehouseSink {
   }
 
   async init(): Promise<void> {
-    await this.con.run(`SET checkpoint_threshold = '${CHECKPOINT_THRESHOLD}'`);
     await this.con.run(warehouseDdl());
+  }
+
+  /**
+   * DuckDB runs one thread per core; while a backfill's prepare workers keep `threads` cores busy,
+   * DuckDB's extra threads only contend with them (measured: 2.5 s more CPU and a slower load per
+   * million events on two cores), so it gets the cores that are left, at least one.
+   */
+  async shareCores(threads: number): Promise<() => Promise<void>> {
+    const r = await this.con.runAndReadAll("SELECT current_setting('threads') AS t, current_setting('lock_configuration') AS locked");
+    const [t, locked] = r.getRows()[0]!;
+    // Locked down for operator SQL (open): the thread count stays as it is.
+    if (locked === true) return async () => undefined;
+    const before = Number(t);
+    await this.con.run(`SET threads = ${Math.max(1, availableParallelism() - threads)}`);
+    return async () => {
+      await this.con.run(`SET threads = ${before}`);
+    };
   }
 
   /**
@@ -80,20 +104,6 @@ export class DuckDbSink implements WarehouseSink {
    * JavaScript thread, which is busy preparing the next batch, so several small queries cost far
    * more than their DuckDB time.
    */
-  /**
-   * DuckDB runs one thread per core; while a backfill's prepare workers keep `threads` cores busy,
-   * DuckDB's extra threads only contend with them (measured: 2.5 s more CPU and a slower load per
-   * million events on two cores), so it gets the cores that are left, at least one.
-   */
-  async shareCores(threads: number): Promise<() => Promise<void>> {
-    const r = await this.con.runAndReadAll("SELECT current_setting('threads') AS t");
-    const before = Number(r.getRows()[0]![0]);
-    await this.con.run(`SET threads = ${Math.max(1, availableParallelism() - threads)}`);
-    return async () => {
-      await this.con.run(`SET threads = ${before}`);
-    };
-  }
-
   async lookup(l: Lookup): Promise<StoredState> {
     const parts: string[] = [];
     const params: string[] = [];

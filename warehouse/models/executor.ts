@@ -16,7 +16,9 @@ export interface Executor {
 
 /** Wraps an open DuckDB connection (e.g. the pipeline's). Sessions run in UTC so CAST(ts AS DATE) is the UTC date. */
 export async function duckDbExecutor(con: DuckDBConnection, onClose?: () => void): Promise<Executor> {
-  await con.run("SET TimeZone = 'UTC'");
+  // An instance locked down for operator SQL (duckdb/open.ts) runs in UTC already and refuses any SET.
+  const tz = (await con.runAndReadAll("SELECT current_setting('TimeZone')")).getRows()[0]![0];
+  if (tz !== "UTC" && tz !== "Etc/UTC") await con.run("SET TimeZone = 'UTC'");
   return {
     dialect: "duckdb",
     async run(sql) {

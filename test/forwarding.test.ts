@@ -78,8 +78,10 @@ it("with 20% injected 429/503/dropped connections, 10,000 events all arrive: non
       `faults injected: pubsub ${JSON.stringify(s.pubsub!.stats)}, gcs ${JSON.stringify(s.gcs!.stats)}`,
   );
   const faults = (f: typeof s.gcs) => f!.stats.status503 + f!.stats.status429 + f!.stats.droppedBefore + f!.stats.droppedAfter;
-  expect(faults(s.pubsub)).toBeGreaterThanOrEqual(2);
-  expect(faults(s.gcs)).toBeGreaterThanOrEqual(2);
+  // How many calls each side gets depends on how the queue batched the events (fewer, larger batches
+  // on a busy machine); the proxy faults the first call and every fifth after it, so each side saw faults.
+  expect(faults(s.pubsub)).toBeGreaterThanOrEqual(1);
+  expect(faults(s.gcs)).toBeGreaterThanOrEqual(1);
 }, 420_000);
 
 it("a consumer that fails mid-batch (archive down after Pub/Sub succeeded) loses nothing once storage is back", async () => {
@@ -89,8 +91,9 @@ it("a consumer that fails mid-batch (archive down after Pub/Sub succeeded) loses
   const ids = new Set(batches.flatMap((b) => b.batch.map((e) => e.messageId)));
   const topic = await subscribe(stack.pubsub, "events");
   await send(stack.edgeUrl, batches);
-  await new Promise((r) => setTimeout(r, 4000));
-  expect(stack.proxies.gcs!.stats.requests).toBeGreaterThan(0);
+  // The consumer must have tried (and failed) to archive before storage comes back.
+  const tried = await waitFor("archive attempts", async () => stack!.proxies.gcs!.stats.requests, (n) => n > 0, 60_000);
+  expect(tried).toBeGreaterThan(0);
   stack.proxies.gcs!.setFaultRate(0);
   const got = await topic.until((ms) => new Set(ms.map((m) => JSON.parse(m.data).message_id)).size >= ids.size, 120_000);
   await topic.close();

@@ -1,6 +1,6 @@
 /**
  * Writes the artefacts derived from the contracts into contracts/generated/:
- * openapi.json, bigquery/<dataset>.<table>.json, duckdb.sql, jsonschema/<Record>.json.
+ * openapi.json, bigquery/<dataset>.<table>.json, duckdb.sql, jsonschema/<Record>.json, jsonschema/Schedule.json.
  * `--check` regenerates in memory and fails (exit 1) when a file on disk differs: run in `npm test`.
  */
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
@@ -12,6 +12,7 @@ import { bigQueryTable } from "./generators/bigquery.js";
 import { duckDbSchemaDdl } from "./generators/duckdb.js";
 import { openApiDocument } from "./generators/openapi.js";
 import { CdcRecord, DeadLetterRecord, EventRecord, QueueEnvelope, WebhookRecord } from "./records.js";
+import { Schedule } from "./schedule.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const GENERATED_DIR = join(here, "generated");
@@ -27,6 +28,8 @@ export function generatedFiles(): Map<string, string> {
   for (const [name, s] of Object.entries(records)) {
     files.set(`jsonschema/${name}.json`, pretty(z.toJSONSchema(s, { io: "output", unrepresentable: "any" })));
   }
+  // The DAGs' tests validate dags/schedule.json against it (Python reads the spec too).
+  files.set("jsonschema/Schedule.json", pretty(z.toJSONSchema(Schedule, { io: "input" })));
   return files;
 }
 

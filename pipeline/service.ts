@@ -14,7 +14,9 @@ import { StreamingPipeline } from "./streaming.js";
 import { runBackfill } from "./backfill.js";
 import { GcsArchive } from "./sources/archive.js";
 import type { InputStream } from "./transforms/types.js";
-import type { ModelsRunRequest } from "../warehouse/models/service.js";
+import type { ModelsRunMessage, ModelsRunRequest } from "../warehouse/models/service.js";
+import type { RunResult } from "../warehouse/models/run.js";
+import { ModelsSchedule, modelsIntervalSeconds } from "./models-schedule.js";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -23,6 +25,7 @@ interface Running {
   pipeline: StreamingPipeline;
   landing: LandingLoader;
   api: Awaited<ReturnType<typeof startOperatorApi>>;
+  schedule: ModelsSchedule;
 }
 let running: Running | null = null;
 let modelsConnection: DuckDBConnection | null = null;
@@ -39,8 +42,10 @@ export const pipelineService = {
     process.env.PUBSUB_EMULATOR_HOST ??= DEFAULT_PUBSUB_EMULATOR_HOST;
     // Locally there is no Google metadata server; without this the auth library probes for one and warns.
     process.env.METADATA_SERVER_DETECTION ??= "none";
+    const intervalSeconds = modelsIntervalSeconds();
     const sink = await DuckDbSink.open(warehousePath());
     try {
+      const schedule = new ModelsSchedule({ intervalSeconds, run: () => scheduledModelsRun(sink), log: (l) => console.error(l) });
       await sink.init();
       const source = PubSubSource.local();
       // Idempotent; npm start has done it already, a standalone run may not have.
@@ -55,13 +60,24 @@ export const pipelineService = {
         warehouse: sink.path,
         status: () => pipeline.status,
         extraRoutes: async (req, res) => (await modelsRoute(sink, req, res)) || ((await extraRoutes?.(req, res)) ?? false),
-        backfill: (req, progress) =>
-          runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams as InputStream[] } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress }),
+        backfill: async (req, progress) => {
+          const result = await runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams as InputStream[] } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress });
+          schedule.trigger("after a backfill");
+          return result;
+        },
       });
       pipeline.start();
-      const landing = new LandingLoader({ pubsub: source.pubsub, reader: new GcsArchive(LANDING_BUCKET), sink, batch: batchOptionsFromEnv(), log: (l) => console.error(l) });
+      const landing = new LandingLoader({
+        pubsub: source.pubsub,
+        reader: new GcsArchive(LANDING_BUCKET),
+        sink,
+        batch: batchOptionsFromEnv(),
+        log: (l) => console.error(l),
+        onLoaded: () => schedule.trigger("after a landing upload"),
+      });
       landing.start();
-      running = { sink, pipeline, api, landing };
+      schedule.start();
+      running = { sink, pipeline, api, landing, schedule };
     } catch (e) {
       await sink.close();
       throw e;
@@ -79,6 +95,7 @@ export const pipelineService = {
     const r = running;
     running = null;
     if (!r) return;
+    await r.schedule.stop();
     await r.landing.stop();
     await r.pipeline.stop();
     await r.api.close();
@@ -109,20 +126,38 @@ async function modelsRoute(sink: DuckDbSink, req: IncomingMessage, res: ServerRe
     return true;
   }
   res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8" });
-  const run = modelsRun.then(async () => {
-    // Loaded on first use: the model compiler is not needed to stream.
-    const { runModelsOnConnection } = await import("../warehouse/models/service.js");
-    modelsConnection ??= await sink.instance.connect();
-    await runModelsOnConnection(modelsConnection, request, (m) => res.write(JSON.stringify(m) + "\n"));
-  });
-  modelsRun = run.catch(() => undefined);
   try {
-    await run;
+    await serializedModelsRun(sink, request, (m) => res.write(JSON.stringify(m) + "\n"));
   } catch (e) {
     res.write(JSON.stringify({ error: { message: (e as Error).message } }) + "\n");
   }
   res.end();
   return true;
+}
+
+/** One models run at a time on the models' own connection, whoever asks (API or schedule). */
+function serializedModelsRun(sink: DuckDbSink, request: ModelsRunRequest, emit: (m: ModelsRunMessage) => void): Promise<void> {
+  const run = modelsRun.then(async () => {
+    // Loaded on first use: the model compiler is not needed to stream.
+    const { runModelsOnConnection } = await import("../warehouse/models/service.js");
+    modelsConnection ??= await sink.instance.connect();
+    await runModelsOnConnection(modelsConnection, request, emit);
+  });
+  modelsRun = run.catch(() => undefined);
+  return run;
+}
+
+async function scheduledModelsRun(sink: DuckDbSink) {
+  const out: { result?: RunResult; failure?: { message: string; model?: string; assertion?: string } } = {};
+  await serializedModelsRun(sink, {}, (m) => {
+    if ("done" in m) out.result = m.result;
+    else if ("error" in m) out.failure = m.error;
+  });
+  const f = out.failure;
+  if (f) throw new Error(`${f.message}${f.model ? ` (model ${f.model}${f.assertion ? `, assertion ${f.assertion}` : ""})` : ""}`);
+  if (!out.result) throw new Error("the models run ended without a result");
+  const r = out.result;
+  return { seconds: r.seconds, summary: `done in ${r.seconds.toFixed(2)} s (${r.fullRefresh ? "full refresh" : `${r.touchedDates.length} touched partition dates`})` };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

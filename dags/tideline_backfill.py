@@ -1,0 +1,5 @@
+"""tideline_backfill: see dags/schedule.json and docs/orchestration.md."""
+
+from tideline_dags.build import build_dag
+
+dag = build_dag("tideline_backfill")

@@ -1,4 +1,4 @@
-"""tideline_landing: see dags/schedule.json and docs/orchestration.md."""
+"""The Airflow DAG tideline_landing, built from dags/schedule.json (docs/orchestration.md)."""
 
 from tideline_dags.build import build_dag
 

@@ -1,4 +1,4 @@
-"""tideline_quality: see dags/schedule.json and docs/orchestration.md."""
+"""The Airflow DAG tideline_quality, built from dags/schedule.json (docs/orchestration.md)."""
 
 from tideline_dags.build import build_dag
 

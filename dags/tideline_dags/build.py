@@ -77,7 +77,7 @@ def _params(dag_id: str) -> dict[str, Param]:
             "streams": Param(STREAMS, type="array", items={"enum": [*STREAMS, "dead-letters"]}),
         }
     if dag_id == cfg.QUALITY:
-        return {"thresholds": Param({}, type="object", description="thresholds overriding the spec's for this run, e.g. {\"lateRate\": 0.1}")}
+        return {"thresholds": Param({}, type="object", description='thresholds overriding the spec\'s for this run, e.g. {"lateRate": 0.1}')}
     return {}
 
 
@@ -133,7 +133,8 @@ def plan_models(full_refresh_cron: str, **context: Any) -> dict[str, Any]:
     from croniter import croniter
 
     start, end = context["data_interval_start"], context["data_interval_end"]
-    weekly = start < end and croniter(full_refresh_cron, start - timedelta(microseconds=1)).get_next(datetime) < end
+    # The run whose interval ends at (or after) the weekly time is the one Airflow starts then.
+    weekly = start < end and croniter(full_refresh_cron, start).get_next(datetime) <= end
     forced = bool(context["params"].get("full_refresh"))
     reason = "asked for" if forced else (f"weekly ({full_refresh_cron})" if weekly else "")
     plan = {"full_refresh": forced or weekly, "reason": reason or "incremental: the partitions touched since the last run"}
@@ -398,11 +399,15 @@ def check_streaming_job(job_name: str, lag_budget_s: float, profile: str, gcp_co
 
     settings = context["ti"].xcom_pull(task_ids="check_config")
     if not DataflowHook(gcp_conn_id=gcp_conn_id).is_job_dataflow_running(name=job_name, project_id=settings["project"], location=settings["region"]):
-        raise AirflowFailException(f"the streaming Dataflow job {job_name} is not running in {settings['project']}/{settings['region']}: relaunch it (docs/pipeline.md)")
+        raise AirflowFailException(
+            f"the streaming Dataflow job {job_name} is not running in {settings['project']}/{settings['region']}: relaunch it (docs/pipeline.md)"
+        )
     tables = Tables("bigquery", settings["project"], settings["dataset_prefix"])
     lag = raw_lag.measure(production.bigquery_rows(gcp_conn_id, settings, raw_lag.sql(tables, window))[0], window)
     if lag.figure > lag_budget_s:
-        raise AirflowFailException(f"the streaming job {job_name} runs but lags: raw lag {lag.figure:.0f} s exceeds its budget {lag_budget_s:.0f} s ({lag.detail})")
+        raise AirflowFailException(
+            f"the streaming job {job_name} runs but lags: raw lag {lag.figure:.0f} s exceeds its budget {lag_budget_s:.0f} s ({lag.detail})"
+        )
     return {"running": True, "lag_seconds": lag.figure}
 
 
@@ -429,7 +434,9 @@ def _maintenance(spec: DagSpec, profile: str, check: Any) -> None:
             },
         )
         expire = production.bigquery_job(spec.dag_id, "expire_partitions", spec.gcp_conn_id, expiry_sql(m["partitionExpiryDays"]))
-    lifecycle = PythonOperator(task_id="check_archive_lifecycle", python_callable=check_archive_lifecycle, op_kwargs={"wanted": m["archiveLifecycle"], **common})
+    lifecycle = PythonOperator(
+        task_id="check_archive_lifecycle", python_callable=check_archive_lifecycle, op_kwargs={"wanted": m["archiveLifecycle"], **common}
+    )
     streaming = PythonOperator(
         task_id="check_streaming_job",
         python_callable=check_streaming_job,

@@ -4,6 +4,7 @@ CLI (models run, backfill), its operator API (POST /api/query, read-only SQL) an
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -65,10 +66,8 @@ def query(sql: str) -> list[dict[str, Any]]:
             body = json.loads(res.read())
     except urllib.error.HTTPError as e:
         detail = e.read().decode(errors="replace")
-        try:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
             detail = json.loads(detail)["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            pass
         raise QueryFailed(f"the local warehouse rejected the query ({e.code}): {detail}\n  SQL: {sql}") from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
         raise AirflowException(

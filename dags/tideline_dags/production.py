@@ -73,7 +73,10 @@ def _invocation_sensor_class() -> type[BaseOperator]:
     from airflow.providers.google.cloud.sensors.dataform import DataformWorkflowInvocationStateSensor
 
     class TidelineDataformStateSensor(DataformWorkflowInvocationStateSensor):  # type: ignore[misc]
-        """The provider's state sensor, whose failure names the failed actions and why."""
+        """The provider's state sensor, whose failure names the failed actions and why; its
+        project, region and repository are templated too (they come from check_config)."""
+
+        template_fields = (*DataformWorkflowInvocationStateSensor.template_fields, "project_id", "region", "repository_id")
 
         def poke(self, context: Any) -> bool:
             try:
@@ -86,11 +89,7 @@ def _invocation_sensor_class() -> type[BaseOperator]:
                     repository_id=self.repository_id,
                     workflow_invocation_id=self.workflow_invocation_id,
                 )
-                failed = [
-                    f"  {a.target.schema}.{a.target.name}: {a.failure_reason or a.state.name}"
-                    for a in actions
-                    if a.state.name == "FAILED"
-                ]
+                failed = [f"  {a.target.schema}.{a.target.name}: {a.failure_reason or a.state.name}" for a in actions if a.state.name == "FAILED"]
                 raise AirflowException(f"{e}; failed models and assertions:\n" + "\n".join(failed or ["  (none reported)"])) from e
 
     return TidelineDataformStateSensor

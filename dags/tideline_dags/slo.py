@@ -163,4 +163,7 @@ def verdict(slo: Slo, m: Measure, threshold: float) -> tuple[bool, str]:
     """(passed, message): the message names the SLO, the figure and the threshold."""
     ok = m.figure <= threshold
     word = "within" if ok else "breaches"
-    return ok, f"SLO {slo.name}: {fmt(m.figure, slo.unit)} {word} the threshold {fmt(threshold, slo.unit)} ({slo.threshold_key} in dags/schedule.json); {m.detail}"
+    return (
+        ok,
+        f"SLO {slo.name}: {fmt(m.figure, slo.unit)} {word} the threshold {fmt(threshold, slo.unit)} ({slo.threshold_key} in dags/schedule.json); {m.detail}",
+    )

@@ -37,6 +37,8 @@ export function airflowEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proces
     PUBSUB_EMULATOR_HOST: base.PUBSUB_EMULATOR_HOST ?? `127.0.0.1:${s.pubsubPort}`,
     STORAGE_EMULATOR_HOST: base.STORAGE_EMULATOR_HOST ?? `http://127.0.0.1:${s.gcsPort}`,
     NO_PROXY: "127.0.0.1,localhost",
+    // `dags list` and `dags test` need no graph rendering.
+    PYTHONWARNINGS: base.PYTHONWARNINGS ?? "ignore:Could not import graphviz",
   };
 }
 
@@ -48,11 +50,19 @@ function airflowBin(): string {
   return bin;
 }
 
+/** Runs an Airflow command; `quiet` keeps its output unless it fails. */
 function run(args: string[], env: NodeJS.ProcessEnv, quiet = false): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(airflowBin(), args, { cwd: REPO_ROOT, env, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit" });
+    const child = spawn(airflowBin(), args, { cwd: REPO_ROOT, env, stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
+    const kept: Buffer[] = [];
+    child.stdout?.on("data", (b: Buffer) => kept.push(b));
+    child.stderr?.on("data", (b: Buffer) => kept.push(b));
     child.once("error", reject);
-    child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.once("exit", (code, signal) => {
+      const status = code ?? (signal ? 1 : 0);
+      if (quiet && status !== 0) process.stderr.write(Buffer.concat(kept));
+      resolve(status);
+    });
   });
 }
 

@@ -42,8 +42,8 @@ export function airflowEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proces
   };
 }
 
-function airflowBin(): string {
-  const bin = join(AIRFLOW_VENV, "bin/airflow");
+export function airflowBin(venv = AIRFLOW_VENV): string {
+  const bin = join(venv, "bin/airflow");
   if (!existsSync(bin)) {
     throw new DagsError(`the Airflow environment (.venv/airflow) is missing: build it with \`bash infra/local/setup.sh airflow\` (a few minutes; Python 3.11)`);
   }
@@ -87,7 +87,8 @@ export async function dagsTest(dagId: string, o: { date?: string; conf?: string 
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) throw new DagsError(`--date ${date} is not a date (YYYY-MM-DD)`);
   if (o.conf !== undefined) {
     try {
-      if (typeof JSON.parse(o.conf) !== "object") throw new Error("not an object");
+      const conf: unknown = JSON.parse(o.conf);
+      if (typeof conf !== "object" || conf === null || Array.isArray(conf)) throw new Error("not an object");
     } catch {
       throw new DagsError(`--conf must be a JSON object, e.g. '{"from": "2026-01-01", "to": "2026-01-31"}'`);
     }

@@ -25,6 +25,7 @@ from tideline_dags.spec import DagSpec, dag_spec
 log = logging.getLogger(__name__)
 
 STREAMS = ["events", "webhooks", "cdc"]
+LOCAL_UPLOAD_WAIT_S = 300
 SETTINGS = "ti.xcom_pull(task_ids='check_config')"
 
 
@@ -194,7 +195,8 @@ def _landing(spec: DagSpec, profile: str, check: Any) -> None:
             python_callable=wait_for_local_upload,
             op_kwargs={"subscription": subscription},
             poke_interval=2,
-            timeout=timeout_s,
+            # A laptop run is started by hand after an upload: it should not sit for an hour when there is none.
+            timeout=min(timeout_s, LOCAL_UPLOAD_WAIT_S),
             mode="poke",
             soft_fail=True,
         )

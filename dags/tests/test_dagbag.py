@@ -64,7 +64,9 @@ def test_each_dag_has_what_the_spec_says(bag: tuple[str, DagBag], dag_id: str) -
     for task in dag.tasks:
         assert task.owner == spec.owner
         assert task.execution_timeout is not None and task.execution_timeout <= spec.task_timeout
-        if task.task_id not in ("check_config",) and not task.task_id.startswith("slo_"):
+        # check_config fails without retries (what it finds missing stays missing); a breached SLO
+        # or a missing Variable raise AirflowFailException, which skips the retries too.
+        if task.task_id != "check_config":
             assert task.retries == spec.retries, task.task_id
             assert task.retry_delay == spec.retry_delay
         if spec.sla:

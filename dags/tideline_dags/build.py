@@ -291,7 +291,6 @@ def _quality(spec: DagSpec, profile: str, check: Any) -> None:
             task_id=f"slo_{slo.name}",
             python_callable=check_slo,
             op_kwargs={"slo_name": slo.name, "slos": spec.extra["slos"], "profile": profile, "gcp_conn_id": spec.gcp_conn_id},
-            retries=0,
         )
 
 

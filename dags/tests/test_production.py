@@ -172,6 +172,13 @@ def test_backfill_job_name_and_parameters_come_from_the_run_params(production: N
     assert launch["environment"]["additionalUserLabels"] == {"tideline-dag": "tideline-backfill", "tideline-task": "backfill"}
 
 
+def test_the_dataflow_environment_has_a_service_account_only_when_one_is_set() -> None:
+    from tideline_dags.production import dataflow_environment
+
+    env = dataflow_environment({"dataflow_environment": {"tempLocation": "gs://b/tmp"}}, "tideline_backfill", "backfill")
+    assert env == {"tempLocation": "gs://b/tmp", "additionalUserLabels": {"tideline-dag": "tideline-backfill", "tideline-task": "backfill"}}
+
+
 def test_backfill_without_dates_fails_at_its_start(production: None) -> None:
     from tideline_dags.build import check_config
 

@@ -53,6 +53,7 @@ def build_dag(dag_id: str, profile: str | None = None) -> DAG:
         default_args=default_args,
         params=_params(dag_id),
         render_template_as_native_obj=True,
+        user_defined_macros=_macros(profile),
     )
     with dag:
         check = PythonOperator(
@@ -64,6 +65,14 @@ def build_dag(dag_id: str, profile: str | None = None) -> DAG:
         )
         BUILDERS[dag_id](spec, profile, check)
     return dag
+
+
+def _macros(profile: str) -> dict[str, Any]:
+    if profile == "local":
+        return {}
+    from tideline_dags.production import MACROS
+
+    return MACROS
 
 
 def _params(dag_id: str) -> dict[str, Param]:

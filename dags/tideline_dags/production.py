@@ -121,14 +121,19 @@ def flex_template(dag_id: str, task_id: str, gcp_conn_id: str, job: str, paramet
                     "datasetPrefix": setting("dataset_prefix"),
                     **parameters,
                 },
-                "environment": {
-                    "tempLocation": "{{ " + SETTINGS + "['dataflow_environment']['tempLocation'] }}",
-                    "serviceAccountEmail": "{{ " + SETTINGS + "['dataflow_environment'].get('serviceAccountEmail', '') }}",
-                    "additionalUserLabels": labels(dag_id, task_id),
-                },
+                "environment": "{{ tideline_dataflow_environment(" + SETTINGS + ", '" + dag_id + "', '" + task_id + "') }}",
             }
         },
     )
+
+
+def dataflow_environment(settings: dict[str, Any], dag_id: str, task_id: str) -> dict[str, Any]:
+    """A Flex Template job's runtime environment: the resolved settings (the service account only
+    when one is set) and the DAG's labels. A DAG macro, so it renders to a dict."""
+    return {**settings["dataflow_environment"], "additionalUserLabels": labels(dag_id, task_id)}
+
+
+MACROS = {"tideline_dataflow_environment": dataflow_environment}
 
 
 def landing_sensor(gcp_conn_id: str, subscription: str, timeout_s: float) -> BaseOperator:

@@ -1,7 +1,7 @@
 /**
  * Writes the artefacts derived from the contracts into contracts/generated/:
- * openapi.json, bigquery/<dataset>.<table>.json, duckdb.sql, jsonschema/<Record>.json, and pipeline.json
- * (the limits and table keys the Beam pipeline in Python reads, so it writes neither twice).
+ * openapi.json, bigquery/<dataset>.<table>.json, duckdb.sql, jsonschema/<Record>.json, jsonschema/Schedule.json,
+ * and pipeline.json (the limits and table keys the Beam pipeline in Python reads, so it writes neither twice).
  * `--check` regenerates in memory and fails (exit 1) when a file on disk differs: run in `npm test`.
  */
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
@@ -14,6 +14,7 @@ import { duckDbSchemaDdl } from "./generators/duckdb.js";
 import { openApiDocument } from "./generators/openapi.js";
 import { CdcRecord, DeadLetterRecord, EventRecord, QueueEnvelope, WebhookRecord } from "./records.js";
 import * as limits from "./limits.js";
+import { Schedule } from "./schedule.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const GENERATED_DIR = join(here, "generated");
@@ -30,6 +31,8 @@ export function generatedFiles(): Map<string, string> {
     files.set(`jsonschema/${name}.json`, pretty(z.toJSONSchema(s, { io: "output", unrepresentable: "any" })));
   }
   files.set("pipeline.json", pretty(pipelineSettings()));
+  // The DAGs' tests validate dags/schedule.json against it (Python reads the spec too).
+  files.set("jsonschema/Schedule.json", pretty(z.toJSONSchema(Schedule, { io: "input" })));
   return files;
 }
 

@@ -18,12 +18,16 @@ import { ensureResources } from "../infra/local/pubsub-emulator.js";
 import { StreamingPipeline } from "./streaming.js";
 import { runBackfill } from "./backfill.js";
 import { GcsArchive } from "./sources/archive.js";
+import { ModelsSchedule, modelsIntervalSeconds } from "./models-schedule.js";
+import type { ModelsRunMessage, ModelsRunRequest } from "../warehouse/models/service.js";
+import type { RunResult } from "../warehouse/models/run.js";
 
 interface Running {
   sink: DuckDbSink;
   pipeline: StreamingPipeline;
   landing: LandingLoader;
   api: OperatorApiServer;
+  schedule: ModelsSchedule;
 }
 let running: Running | null = null;
 let modelsConnection: DuckDBConnection | null = null;
@@ -39,8 +43,10 @@ export const pipelineService = {
     process.env.PUBSUB_EMULATOR_HOST ??= DEFAULT_PUBSUB_EMULATOR_HOST;
     // Locally there is no Google metadata server; without this the auth library probes for one and warns.
     process.env.METADATA_SERVER_DETECTION ??= "none";
+    const intervalSeconds = modelsIntervalSeconds();
     const sink = await DuckDbSink.open(warehousePath(), { serveQueries: true });
     try {
+      const schedule = new ModelsSchedule({ intervalSeconds, run: () => scheduledModelsRun(sink), log: (l) => console.error(l) });
       await sink.init();
       const source = PubSubSource.local();
       // Idempotent; npm start has done it already, a standalone run may not have.
@@ -54,15 +60,26 @@ export const pipelineService = {
         warehouse: sink.path,
         query: (sql, limits) => queryInstance(sink.instance, sql, limits),
         status: () => pipeline.status,
-        backfill: (req, progress) =>
-          runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress }),
-        runModels: (req, emit) => runModels(sink, req, emit),
+        backfill: async (req, progress) => {
+          const result = await runBackfill({ from: req.from, to: req.to, ...(req.streams ? { streams: req.streams } : {}), reader: new GcsArchive(), sink, batch: batchOptionsFromEnv(), onProgress: progress });
+          schedule.trigger("after a backfill");
+          return result;
+        },
+        runModels: (req, emit) => serializedModelsRun(sink, req, emit),
       };
       const api = await startOperatorApi({ ports });
       pipeline.start();
-      const landing = new LandingLoader({ pubsub: source.pubsub, reader: new GcsArchive(LANDING_BUCKET), sink, batch: batchOptionsFromEnv(), log: (l) => console.error(l) });
+      const landing = new LandingLoader({
+        pubsub: source.pubsub,
+        reader: new GcsArchive(LANDING_BUCKET),
+        sink,
+        batch: batchOptionsFromEnv(),
+        log: (l) => console.error(l),
+        onLoaded: () => schedule.trigger("after a landing upload"),
+      });
       landing.start();
-      running = { sink, pipeline, api, landing };
+      schedule.start();
+      running = { sink, pipeline, api, landing, schedule };
     } catch (e) {
       await sink.close();
       throw e;
@@ -76,6 +93,7 @@ export const pipelineService = {
     const r = running;
     running = null;
     if (!r) return;
+    await r.schedule.stop();
     await r.landing.stop();
     await r.pipeline.stop();
     await r.api.close();
@@ -91,17 +109,30 @@ export default pipelineService;
 /**
  * The models run in this process because it holds the warehouse, on their own connection (DuckDB
  * transactions are per connection, so they never interleave with the pipeline's commits), one run
- * at a time.
+ * at a time, whoever asks (the API or the schedule).
  */
-function runModels(sink: DuckDbSink, ...[req, emit]: Parameters<OperatorPorts["runModels"]>): Promise<void> {
+function serializedModelsRun(sink: DuckDbSink, request: ModelsRunRequest, emit: (m: ModelsRunMessage) => void): Promise<void> {
   const run = modelsRun.then(async () => {
     // Loaded on first use: the model compiler is not needed to stream.
     const { runModelsOnConnection } = await import("../warehouse/models/service.js");
     modelsConnection ??= await sink.instance.connect();
-    await runModelsOnConnection(modelsConnection, req, emit);
+    await runModelsOnConnection(modelsConnection, request, emit);
   });
   modelsRun = run.catch(() => undefined);
   return run;
+}
+
+async function scheduledModelsRun(sink: DuckDbSink) {
+  const out: { result?: RunResult; failure?: { message: string; model?: string; assertion?: string } } = {};
+  await serializedModelsRun(sink, {}, (m) => {
+    if ("done" in m) out.result = m.result;
+    else if ("error" in m) out.failure = m.error;
+  });
+  const f = out.failure;
+  if (f) throw new Error(`${f.message}${f.model ? ` (model ${f.model}${f.assertion ? `, assertion ${f.assertion}` : ""})` : ""}`);
+  if (!out.result) throw new Error("the models run ended without a result");
+  const r = out.result;
+  return { seconds: r.seconds, summary: `done in ${r.seconds.toFixed(2)} s (${r.fullRefresh ? "full refresh" : `${r.touchedDates.length} touched partition dates`})` };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

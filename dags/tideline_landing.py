@@ -1,0 +1,5 @@
+"""The Airflow DAG tideline_landing, built from dags/schedule.json (docs/orchestration.md)."""
+
+from tideline_dags.build import build_dag
+
+dag = build_dag("tideline_landing")

@@ -43,7 +43,9 @@ class Platform:
     log: list[str] = field(default_factory=list)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
-        req = urllib.request.Request(f"{self.api_url}/api/query", data=json.dumps({"sql": sql}).encode(), headers={"content-type": "application/json"})
+        token = (Path(self.env["TIDELINE_DATA_DIR"]) / "operator-api.token").read_text().strip()
+        headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+        req = urllib.request.Request(f"{self.api_url}/api/query", data=json.dumps({"sql": sql}).encode(), headers=headers)
         with urllib.request.urlopen(req, timeout=60) as res:
             rows: list[dict[str, Any]] = json.loads(res.read())["rows"]
             return rows

@@ -395,7 +395,7 @@ def check_streaming_job(job_name: str, lag_budget_s: float, profile: str, gcp_co
 
         from tideline_dags import local
 
-        with urllib.request.urlopen(f"http://127.0.0.1:{local.dashboard_port()}/api/pipeline", timeout=30) as res:
+        with urllib.request.urlopen(local.api_request("/api/pipeline"), timeout=30) as res:
             status = json.loads(res.read()).get("status")
         if not status:
             raise AirflowException("the local platform answers but its streaming pipeline is not running; see the npm start output")

@@ -37,6 +37,28 @@ def dashboard_port() -> int:
     return int(os.environ.get("TIDELINE_DASHBOARD_PORT") or 3000)
 
 
+def data_dir() -> Path:
+    return Path(os.environ.get("TIDELINE_DATA_DIR") or repo_root() / ".data")
+
+
+def api_request(path: str, body: Any = None) -> urllib.request.Request:
+    """A request to the running platform's operator API with this run's token (docs/operator-api.md)."""
+    token_file = data_dir() / "operator-api.token"
+    try:
+        token = token_file.read_text().strip()
+    except FileNotFoundError:
+        raise AirflowException(
+            f"no operator API token at {token_file}: the local platform is not running; start it with `npm start`"
+            " (or point TIDELINE_DATA_DIR at its data folder)"
+        ) from None
+    headers = {"authorization": f"Bearer {token}"}
+    data = None
+    if body is not None:
+        headers["content-type"] = "application/json"
+        data = json.dumps(body).encode()
+    return urllib.request.Request(f"http://127.0.0.1:{dashboard_port()}{path}", data=data, headers=headers, method="POST" if data else "GET")
+
+
 def pubsub_host() -> str:
     return os.environ.get("PUBSUB_EMULATOR_HOST") or f"127.0.0.1:{os.environ.get('TIDELINE_PUBSUB_PORT') or 8085}"
 
@@ -55,12 +77,7 @@ class QueryFailed(AirflowException):
 
 def query(sql: str) -> list[dict[str, Any]]:
     """Read-only SQL on the local warehouse through the running platform's operator API."""
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{dashboard_port()}/api/query",
-        data=json.dumps({"sql": sql}).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
+    req = api_request("/api/query", {"sql": sql})
     try:
         with urllib.request.urlopen(req, timeout=QUERY_TIMEOUT_S) as res:
             body = json.loads(res.read())

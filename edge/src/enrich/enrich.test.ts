@@ -150,7 +150,7 @@ describe("JSON limits", () => {
     expect(jsonLimitError(nest(64), 32 * 1024, "event")).toBeNull();
     expect(jsonLimitError(nest(65), 32 * 1024, "event")).toMatch(/deeper than 64 levels/);
     expect(jsonLimitError(nest(20_000), 32 * 1024, "event")).toMatch(/deeper than 64 levels/);
-    expect(jsonLimitError({ s: "x".repeat(40_000) }, 32 * 1024, "event")).toMatch(/at least 39\.1 KB, over the 32\.0 KB limit/);
+    expect(jsonLimitError({ s: "x".repeat(40_000) }, 32 * 1024, "event")).toMatch(/is 39\.1 KB, over the 32\.0 KB limit/);
     expect(jsonLimitError({ s: "€".repeat(11_000) }, 32 * 1024, "event")).toMatch(/is 32\.2 KB, over the 32\.0 KB limit/);
     expect(jsonLimitError({ s: "x".repeat(30_000) }, 32 * 1024, "event")).toBeNull();
   });

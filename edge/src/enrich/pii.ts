@@ -12,61 +12,97 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 /** The pseudonym of one value: strings trimmed and lower-cased, so one email is one pseudonym. */
 export const pseudonymOf = (key: string, v: unknown) => keyedHash(key, typeof v === "string" ? v.trim().toLowerCase() : JSON.stringify(v));
 
-function replaceAt(node: unknown, path: string[], at: number, key: string): unknown {
-  if (at === path.length) return node == null || node === "" ? node : pseudonymOf(key, node);
+/**
+ * Paths compiled into a tree, once per configured list: every container is visited once whatever
+ * the number of paths (the defaults have twenty-odd, most of them absent from a given event).
+ */
+interface Trie {
+  leaf: boolean;
+  children: Map<string, Trie>;
+  any: Trie | null;
+}
+const newTrie = (): Trie => ({ leaf: false, children: new Map(), any: null });
+const compiled = new WeakMap<string[][], Trie>();
+
+function trieOf(paths: string[][], from: number): Trie {
+  let root = from === 0 ? compiled.get(paths) : undefined;
+  if (root) return root;
+  root = newTrie();
+  for (const path of paths) {
+    if (path.length <= from) continue;
+    let t = root;
+    for (let i = from; i < path.length; i++) {
+      const name = path[i]!;
+      let next = name === "*" ? t.any : t.children.get(name);
+      if (!next) {
+        next = newTrie();
+        if (name === "*") t.any = next;
+        else t.children.set(name, next);
+      }
+      t = next;
+    }
+    t.leaf = true;
+  }
+  if (from === 0) compiled.set(paths, root);
+  return root;
+}
+
+/** Few children are looked up by name; many are matched while walking the object's own keys. */
+const LOOKUP_CHILDREN_MAX = 4;
+
+function apply(node: unknown, t: Trie, key: string): unknown {
+  if (t.leaf) return node == null || node === "" ? node : pseudonymOf(key, node);
   if (Array.isArray(node)) {
     let out: unknown[] | null = null;
     for (let i = 0; i < node.length; i++) {
-      const next = replaceAt(node[i], path, at, key);
+      const next = apply(node[i], t, key);
       if (next !== node[i]) (out ??= node.slice())[i] = next;
     }
     return out ?? node;
   }
   if (!isObj(node)) return node;
-  const name = path[at]!;
-  if (name === "*") {
-    let out: Obj | null = null;
+  let out: Obj | null = null;
+  const set = (k: string, v: unknown) => {
+    if (v !== node[k]) (out ??= { ...node })[k] = v;
+  };
+  if (t.any || t.children.size > LOOKUP_CHILDREN_MAX) {
     for (const k in node) {
-      const next = replaceAt(node[k], path, at + 1, key);
-      if (next !== node[k]) (out ??= { ...node })[k] = next;
+      const named = t.children.get(k);
+      let v = (out ?? node)[k];
+      if (named) v = apply(v, named, key);
+      if (t.any) v = apply(v, t.any, key);
+      set(k, v);
     }
-    return out ?? node;
+  } else {
+    for (const [k, child] of t.children) if (Object.hasOwn(node, k)) set(k, apply(node[k], child, key));
   }
-  if (!Object.hasOwn(node, name)) return node;
-  const child = node[name];
-  const next = replaceAt(child, path, at + 1, key);
-  return next === child ? node : { ...node, [name]: next };
+  return out ?? node;
 }
 
 const missingKey = () => new Error("PII fields are configured but the PII_HASH_KEY secret is missing");
 
 /** One JSON value with the given paths (relative to it) pseudonymized. */
 export function pseudonymizeValue<T>(value: T, paths: string[][], key: string | undefined): T {
-  let out: unknown = value;
-  for (const path of paths) {
-    if (!path.length) continue;
-    if (!key) {
-      if (replaceAt(out, path, 0, "probe") !== out) throw missingKey();
-      continue;
-    }
-    out = replaceAt(out, path, 0, key);
+  if (!paths.length) return value;
+  const t = trieOf(paths, 0);
+  if (!key) {
+    if (apply(value, t, "probe") !== value) throw missingKey();
+    return value;
   }
-  return out as T;
+  return apply(value, t, key) as T;
 }
 
 /** `paths` are split dot paths whose first segment names the root (properties, traits, context). */
 export function pseudonymize<R extends Record<string, Obj>>(roots: R, paths: string[][], key: string | undefined): R {
+  const t = trieOf(paths, 0);
   let out = roots;
-  for (const path of paths) {
-    const root = path[0]!;
+  for (const [root, child] of t.children) {
     const obj = out[root];
-    if (!obj || path.length < 2) continue;
-    if (!key) {
-      if (replaceAt(obj, path, 1, "probe") !== obj) throw missingKey();
-      continue;
-    }
-    const next = replaceAt(obj, path, 1, key) as Obj;
-    if (next !== obj) out = { ...out, [root]: next };
+    if (!obj || child.leaf) continue;
+    const next = apply(obj, child, key ?? "probe") as Obj;
+    if (next === obj) continue;
+    if (!key) throw missingKey();
+    out = { ...out, [root]: next };
   }
   return out;
 }

@@ -83,12 +83,17 @@ export const isServerAgent = (ua: string) => SERVER_AGENT.test(ua);
 
 const SERVER_SIDE: AgentJudgement = { ...EMPTY, is_server_side: true };
 const UNKNOWN_BROWSER: AgentJudgement = { ...EMPTY, is_server_side: false };
-const judged = new WeakMap<UserAgentInfo, AgentJudgement>();
-const asJudgement = (info: UserAgentInfo): AgentJudgement => {
-  let j = judged.get(info);
-  if (!j) judged.set(info, (j = { ...info, is_server_side: false }));
+/** Judgements per user agent (a batch almost always repeats one), bounded like the parse cache. */
+const judged = new Map<string, AgentJudgement>();
+function judge(ua: string): AgentJudgement {
+  let j = judged.get(ua);
+  if (!j) {
+    j = isServerAgent(ua) ? SERVER_SIDE : { ...parseUserAgent(ua), is_server_side: false };
+    if (judged.size >= MAX_CACHED) judged.delete(judged.keys().next().value as string);
+    judged.set(ua, j);
+  }
   return j;
-};
+}
 
 /**
  * The user agent columns and the bot and server-side flags of one event: from `contextUa` (the
@@ -96,9 +101,15 @@ const asJudgement = (info: UserAgentInfo): AgentJudgement => {
  * server library sent the event. `library` is context.library.name.
  */
 export function judgeAgent(contextUa: string | null, requestUa: string | null, library: string | null): AgentJudgement {
-  if (contextUa) return isServerAgent(contextUa) ? SERVER_SIDE : asJudgement(parseUserAgent(contextUa));
+  if (contextUa) return judge(contextUa);
   const lib = library?.toLowerCase() ?? null;
-  if (lib && BROWSER_LIBRARIES.has(lib)) return requestUa ? asJudgement(parseUserAgent(requestUa)) : UNKNOWN_BROWSER;
-  if ((lib && SERVER_LIBRARIES.has(lib)) || !requestUa || isServerAgent(requestUa)) return SERVER_SIDE;
-  return asJudgement(parseUserAgent(requestUa));
+  if (lib && BROWSER_LIBRARIES.has(lib)) return requestUa ? browserJudge(requestUa) : UNKNOWN_BROWSER;
+  if ((lib && SERVER_LIBRARIES.has(lib)) || !requestUa) return SERVER_SIDE;
+  return judge(requestUa);
+}
+
+/** A browser library's request: its user agent is the visitor's, even if it names an HTTP client. */
+function browserJudge(ua: string): AgentJudgement {
+  const j = judge(ua);
+  return j === SERVER_SIDE ? { ...parseUserAgent(ua), is_server_side: false } : j;
 }

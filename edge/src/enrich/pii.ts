@@ -19,31 +19,34 @@ export const pseudonymOf = (key: string, v: unknown) => keyedHash(key, typeof v 
 interface Trie {
   leaf: boolean;
   children: Map<string, Trie>;
+  /** The children as an array, for looking them up by name without an iterator. */
+  named: [string, Trie][];
   any: Trie | null;
 }
-const newTrie = (): Trie => ({ leaf: false, children: new Map(), any: null });
+const newTrie = (): Trie => ({ leaf: false, children: new Map(), named: [], any: null });
 const compiled = new WeakMap<string[][], Trie>();
 
-function trieOf(paths: string[][], from: number): Trie {
-  let root = from === 0 ? compiled.get(paths) : undefined;
+function trieOf(paths: string[][]): Trie {
+  let root = compiled.get(paths);
   if (root) return root;
   root = newTrie();
   for (const path of paths) {
-    if (path.length <= from) continue;
     let t = root;
-    for (let i = from; i < path.length; i++) {
-      const name = path[i]!;
+    for (const name of path) {
       let next = name === "*" ? t.any : t.children.get(name);
       if (!next) {
         next = newTrie();
         if (name === "*") t.any = next;
-        else t.children.set(name, next);
+        else {
+          t.children.set(name, next);
+          t.named.push([name, next]);
+        }
       }
       t = next;
     }
     t.leaf = true;
   }
-  if (from === 0) compiled.set(paths, root);
+  compiled.set(paths, root);
   return root;
 }
 
@@ -60,23 +63,28 @@ function apply(node: unknown, t: Trie, key: string): unknown {
     }
     return out ?? node;
   }
-  if (!isObj(node)) return node;
+  if (typeof node !== "object" || node === null) return node;
+  const o = node as Obj;
   let out: Obj | null = null;
-  const set = (k: string, v: unknown) => {
-    if (v !== node[k]) (out ??= { ...node })[k] = v;
-  };
-  if (t.any || t.children.size > LOOKUP_CHILDREN_MAX) {
-    for (const k in node) {
+  if (t.any !== null || t.named.length > LOOKUP_CHILDREN_MAX) {
+    for (const k in o) {
       const named = t.children.get(k);
-      let v = (out ?? node)[k];
-      if (named) v = apply(v, named, key);
-      if (t.any) v = apply(v, t.any, key);
-      set(k, v);
+      if (named === undefined && t.any === null) continue;
+      const v = o[k];
+      let next = named === undefined ? v : apply(v, named, key);
+      if (t.any !== null) next = apply(next, t.any, key);
+      if (next !== v) (out ??= { ...o })[k] = next;
     }
   } else {
-    for (const [k, child] of t.children) if (Object.hasOwn(node, k)) set(k, apply(node[k], child, key));
+    for (let i = 0; i < t.named.length; i++) {
+      const [k, child] = t.named[i]!;
+      if (!Object.hasOwn(o, k)) continue;
+      const v = o[k];
+      const next = apply(v, child, key);
+      if (next !== v) (out ??= { ...o })[k] = next;
+    }
   }
-  return out ?? node;
+  return out ?? o;
 }
 
 const missingKey = () => new Error("PII fields are configured but the PII_HASH_KEY secret is missing");
@@ -84,7 +92,7 @@ const missingKey = () => new Error("PII fields are configured but the PII_HASH_K
 /** One JSON value with the given paths (relative to it) pseudonymized. */
 export function pseudonymizeValue<T>(value: T, paths: string[][], key: string | undefined): T {
   if (!paths.length) return value;
-  const t = trieOf(paths, 0);
+  const t = trieOf(paths);
   if (!key) {
     if (apply(value, t, "probe") !== value) throw missingKey();
     return value;
@@ -94,9 +102,10 @@ export function pseudonymizeValue<T>(value: T, paths: string[][], key: string | 
 
 /** `paths` are split dot paths whose first segment names the root (properties, traits, context). */
 export function pseudonymize<R extends Record<string, Obj>>(roots: R, paths: string[][], key: string | undefined): R {
-  const t = trieOf(paths, 0);
+  const t = trieOf(paths);
   let out = roots;
-  for (const [root, child] of t.children) {
+  for (let i = 0; i < t.named.length; i++) {
+    const [root, child] = t.named[i]!;
     const obj = out[root];
     if (!obj || child.leaf) continue;
     const next = apply(obj, child, key ?? "probe") as Obj;

@@ -184,7 +184,6 @@ export function checkLandingObject(objectId: string, stream: InputStream, metada
       const problem = positionProblem(r.source_connector, r.position, nowMs);
       if (problem) return refuse(line, data, problem, r.event_id);
     } else if (r.source !== undefined && r.source !== metadata.source) {
-      // (Without a source the record fails the contract in the graph, with that reason.)
       return refuse(line, data, `record of source ${JSON.stringify(String(r.source).slice(0, 64))} in an upload of source ${JSON.stringify(metadata.source)}`, r.event_id);
     }
     kept.push(text.subarray(start, end));

@@ -7,7 +7,6 @@
 import { keyedHash } from "./hash.js";
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The pseudonym of one value: strings trimmed and lower-cased, so one email is one pseudonym. */
 export const pseudonymOf = (key: string, v: unknown) => keyedHash(key, typeof v === "string" ? v.trim().toLowerCase() : JSON.stringify(v));

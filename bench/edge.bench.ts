@@ -3,8 +3,15 @@
  * code (the Hono app: body reading, parsing, validation, enrichment, queue packing), next to a bare
  * JSON.parse + JSON.stringify of the same body in the same run. Targets: ≤ 20 µs/event, ≤ 5× bare.
  * The queue and rate limiter are in-memory stand-ins: this measures our CPU, not I/O.
+ * Also: CPU time per line of a bulk upload of the events stream (the line transform: split,
+ * validate, enrich, serialize, gzip), which bounds how large a file one Worker invocation can take.
  */
+import { gzipSync } from "node:zlib";
 import { createApp } from "../edge/src/app.js";
+import { lineProcessor } from "../edge/src/bulk/lines.js";
+import { bulkTransform } from "../edge/src/bulk/transform.js";
+import { config } from "../edge/src/config.js";
+import { MAX_BULK_EVENT_LINE_BYTES } from "../contracts/limits.js";
 import { segmentBatch } from "../test/fixtures/segment-events.js";
 
 const EVENTS_PER_REQUEST = 500;
@@ -14,12 +21,11 @@ const TRIALS = Number(process.env.BENCH_TRIALS ?? 5);
 
 let queuedBytes = 0;
 const env = {
-  ENVIRONMENT: "bench",
+  ENVIRONMENT: "dev",
   WRITE_KEYS: '{"local_dev_write_key":"web"}',
   IP_MODE: "truncate",
   IP_HASH_KEY: "bench",
   PII_HASH_KEY: "bench",
-  PII_FIELDS: "traits.email,traits.phone,properties.email,context.traits.email,context.traits.phone",
   CONSENT_MODE: "strip",
   CONSENT_REQUIRED: "false",
   INGEST_QUEUE: {
@@ -95,6 +101,38 @@ async function main() {
   console.log(`  bare JSON.parse+stringify ${barePerEvent.toFixed(2)} µs CPU per event`);
   console.log(`  ratio                     ${(perEvent / barePerEvent).toFixed(2)}×   (target ≤ 5×)`);
   console.log(`  queued ${(queuedBytes / events).toFixed(0)} bytes per event; checksum ${sink % 7}`);
+  await bulkBench();
+}
+
+/** One bulk upload's line transform over an NDJSON file of the fixture events, gzip included. */
+async function bulkBench() {
+  const encoder = new TextEncoder();
+  const file = encoder.encode(
+    bodies
+      .slice(0, 4)
+      .flatMap((b) => (JSON.parse(b) as { batch: object[] }).batch.map((e) => JSON.stringify(e)))
+      .join("\n") + "\n",
+  );
+  const lines = 4 * EVENTS_PER_REQUEST;
+  const once = async () => {
+    const { stream, tally } = bulkTransform({ process: lineProcessor("events", { source: "web", receivedAt: Date.now(), requestId: "bench" }, config(env as never)), maxLineBytes: MAX_BULK_EVENT_LINE_BYTES });
+    const out = stream.readable.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (c, ctl) => ctl.enqueue(gzipSync(c)) }));
+    const writer = stream.writable.getWriter();
+    const reading = new Response(out).arrayBuffer();
+    for (let at = 0; at < file.byteLength; at += 64 * 1024) await writer.write(file.subarray(at, at + 64 * 1024));
+    await writer.close();
+    await reading;
+    if (tally.accepted !== lines) throw new Error(`bulk bench: only ${tally.accepted} of ${lines} lines accepted`);
+  };
+  for (let i = 0; i < 5; i++) await once();
+  const trials: number[] = [];
+  for (let t = 0; t < TRIALS; t++) {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < 5; i++) await once();
+    trials.push(cpuMicros(t0) / (5 * lines));
+  }
+  const median = [...trials].sort((a, b) => a - b)[Math.floor(trials.length / 2)]!;
+  console.log(`  bulk upload (events)      ${median.toFixed(2)} µs CPU per line (split, validate, enrich, serialize, gzip; ${lines} lines × 5 per trial)`);
 }
 
 await main();

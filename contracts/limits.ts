@@ -16,6 +16,34 @@ export const MAX_CDC_BODY_BYTES = 5 * 1024 * 1024;
 export const MAX_BULK_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** Longest messageId / webhook id / idempotency key we keep. */
 export const MAX_ID_CHARS = 256;
+/**
+ * Deepest nesting of objects and arrays in one event, webhook delivery or change event. Deeper JSON
+ * is refused (400) before anything else reads it: serializing it again would exhaust the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+/** Longest page or referrer URL that is parsed; a longer one is kept as unparsable. */
+export const MAX_URL_CHARS = 8192;
+/** DNS: a host name has at most 253 characters … */
+export const MAX_HOST_CHARS = 253;
+/** … and at most 127 labels. */
+export const MAX_HOST_LABELS = 127;
+
+/** Bulk uploads: one NDJSON line of the events stream (one Segment event, as live). */
+export const MAX_BULK_EVENT_LINE_BYTES = MAX_EVENT_BYTES;
+/** Bulk uploads: one NDJSON line of the webhooks or cdc stream (one delivery or change event). */
+export const MAX_BULK_LINE_BYTES = MAX_WEBHOOK_BYTES;
+/** Bulk uploads: decompressed size of one upload (a gzip bomb stops here). */
+export const MAX_BULK_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+/** Bulk uploads: lines per upload (each is validated and enriched at the edge: Workers CPU). */
+export const MAX_BULK_LINES = 500_000;
+/** Bulk uploads: invalid lines tolerated per upload; more and nothing of the file is stored. */
+export const MAX_BULK_REJECTED_LINES = 1000;
+/** Bulk uploads: bytes of invalid lines kept as dead letters per upload; more and nothing is stored. */
+export const MAX_BULK_DEAD_LETTER_BYTES = 8 * 1024 * 1024;
+/** Bulk uploads: rejected lines listed in the response (the rest are counted). */
+export const MAX_BULK_REJECTIONS_LISTED = 100;
+/** Longest excerpt of a client's input quoted back in an error message. */
+export const MAX_ERROR_EXCERPT_CHARS = 64;
 
 /** Cloudflare Queues: one message body at most 128 KB. */
 export const QUEUE_MESSAGE_MAX_BYTES = 128 * 1024;
@@ -41,6 +69,10 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
 export const HUBSPOT_MAX_AGE_MS = 5 * 60 * 1000;
 /** How long a webhook/CDC delivery id is remembered at the edge for replay detection. */
 export const DEDUP_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Failed authentications per client IP per period before further requests get 429 (wrangler.toml AUTH_FAILURE_LIMITER). */
+export const AUTH_FAILURE_LIMIT = 30;
+export const AUTH_FAILURE_PERIOD_SECONDS = 60;
 
 /** Default rate limit: requests per credential and client IP per period (wrangler.toml ratelimits). */
 export const DEFAULT_RATE_LIMIT_REQUESTS = 1000;

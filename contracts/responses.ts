@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   "malformed_body",
   "invalid_event",
   "unauthorized",
+  "forbidden",
   "bad_signature",
   "stale_signature",
   "payload_too_large",
@@ -28,6 +29,7 @@ export const ERROR_CODES = [
   "not_found",
   "method_not_allowed",
   "unavailable",
+  "misconfigured",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -43,8 +45,13 @@ export const ErrorResponse = z.object({
 
 export const BulkResponse = z.object({
   bucket: z.string(),
-  object: z.string().describe("Object name in the landing bucket."),
-  bytes: z.int(),
-  lines: z.int().describe("NDJSON lines received."),
+  object: z.string().describe("Object name in the landing bucket (chosen by the edge): gzip NDJSON of enriched records."),
+  bytes: z.int().describe("Size of the stored object (gzip)."),
+  lines: z.int().describe("Non-blank NDJSON lines received."),
+  accepted: z.int().describe("Lines stored as records."),
+  rejected: z.array(Rejection).describe("The first invalid lines, by 0-based line index, with why (at most 100 listed)."),
+  rejected_count: z.int().describe("All invalid lines; each is kept as a dead letter (stage edge) with the reason."),
+  tombstones: z.int().optional().describe("CDC tombstones without a table, acknowledged and not stored."),
+  dropped_without_consent: z.int().optional().describe("Events dropped for lack of analytics consent (CONSENT_MODE=drop)."),
   request_id: z.string(),
 });

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS raw.events (
   ua_device_vendor VARCHAR,
   ua_device_model VARCHAR,
   is_bot BOOLEAN NOT NULL,
+  is_server_side BOOLEAN NOT NULL,
   page_url VARCHAR,
   page_path VARCHAR,
   page_host VARCHAR,
@@ -67,7 +68,7 @@ COMMENT ON COLUMN raw.events.source IS 'Source name the write key belongs to (e.
 COMMENT ON COLUMN raw.events.type IS 'Segment call type: track, page, screen, identify, group or alias.';
 COMMENT ON COLUMN raw.events.event IS 'Track event name (e.g. Product Viewed); null for other types.';
 COMMENT ON COLUMN raw.events.name IS 'Page or screen name; null for other types.';
-COMMENT ON COLUMN raw.events.user_id IS 'Known user id (null when absent or stripped for lack of consent).';
+COMMENT ON COLUMN raw.events.user_id IS 'Known user id (null when absent or stripped for lack of consent; keyed-hashed when it looks like an email address).';
 COMMENT ON COLUMN raw.events.anonymous_id IS 'Anonymous device/browser id (null when absent or stripped for lack of consent).';
 COMMENT ON COLUMN raw.events.group_id IS 'Group/account id of group calls.';
 COMMENT ON COLUMN raw.events.previous_id IS 'Previous id of alias calls.';
@@ -97,10 +98,11 @@ COMMENT ON COLUMN raw.events.ua_device_type IS 'desktop, mobile, tablet, smarttv
 COMMENT ON COLUMN raw.events.ua_device_vendor IS 'Device vendor.';
 COMMENT ON COLUMN raw.events.ua_device_model IS 'Device model.';
 COMMENT ON COLUMN raw.events.is_bot IS 'True when the user agent is a known bot, crawler or headless browser.';
-COMMENT ON COLUMN raw.events.page_url IS 'context.page.url as sent (query string included; configure PII_FIELDS for PII in properties).';
+COMMENT ON COLUMN raw.events.is_server_side IS 'True when the event came from a server-side library (no browser user agent): never judged a bot by the request''s user agent, kept out of sessionization.';
+COMMENT ON COLUMN raw.events.page_url IS 'context.page.url without credentials, fragment and query parameters other than utm_* and ad click ids (click ids only with analytics consent).';
 COMMENT ON COLUMN raw.events.page_path IS 'Path of the page URL.';
 COMMENT ON COLUMN raw.events.page_host IS 'Host of the page URL.';
-COMMENT ON COLUMN raw.events.referrer_url IS 'context.page.referrer.';
+COMMENT ON COLUMN raw.events.referrer_url IS 'context.page.referrer, reduced like page_url to utm_* and ad click-id parameters.';
 COMMENT ON COLUMN raw.events.referrer_host IS 'Host of the referrer.';
 COMMENT ON COLUMN raw.events.referrer_medium IS 'Referrer class: direct, internal, search, social, email, paid, unknown.';
 COMMENT ON COLUMN raw.events.referrer_source IS 'Referrer source name, e.g. google, facebook.';
@@ -109,7 +111,7 @@ COMMENT ON COLUMN raw.events.campaign_medium IS 'utm_medium.';
 COMMENT ON COLUMN raw.events.campaign_name IS 'utm_campaign.';
 COMMENT ON COLUMN raw.events.campaign_term IS 'utm_term.';
 COMMENT ON COLUMN raw.events.campaign_content IS 'utm_content.';
-COMMENT ON COLUMN raw.events.campaign_click_id IS 'Ad click id: gclid, fbclid, msclkid, ttclid, …, as name:value.';
+COMMENT ON COLUMN raw.events.campaign_click_id IS 'Ad click id: gclid, fbclid, msclkid, ttclid, …, as name:value (null when analytics consent is withheld).';
 COMMENT ON COLUMN raw.events.library_name IS 'SDK library name from context.library.';
 COMMENT ON COLUMN raw.events.library_version IS 'SDK library version.';
 COMMENT ON COLUMN raw.events.request_id IS 'Edge request id (X-Request-Id) of the HTTP request that carried the event.';

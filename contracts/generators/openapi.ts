@@ -68,7 +68,7 @@ export function openApiDocument() {
         tags: ["webhooks"],
         parameters: [
           { name: "source", in: "path", required: true, schema: { type: "string" } },
-          { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } },
+          { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" }, description: "Delivery id; a replayed body is stored once whatever key it carries (the topic comes from the signed body: type, event or topic)." },
         ],
         requestBody: { required: true, content: json("GenericWebhookBody") },
         responses: { ...accepted, ...errors },
@@ -91,10 +91,13 @@ export function openApiDocument() {
     },
     "/v1/bulk/{stream}": {
       post: {
-        summary: "Bulk NDJSON upload (optionally gzip) streamed to the landing bucket for backfills",
+        summary: "Backfill file (NDJSON, optionally gzip) of Segment events, webhook deliveries ({headers, body}) or Debezium change events, enriched at the edge and stored in the landing bucket",
         tags: ["bulk"],
-        security: [{ writeKeyBasic: [] }],
-        parameters: [{ name: "stream", in: "path", required: true, schema: { type: "string", enum: ["events", "webhooks", "cdc"] } }],
+        security: [{ bulkBearer: [] }, { cdcBearer: [] }],
+        parameters: [
+          { name: "stream", in: "path", required: true, schema: { type: "string", enum: ["events", "webhooks", "cdc"] } },
+          { name: "X-Tideline-Signature", in: "header", required: false, schema: { type: "string" }, description: "webhooks only: t=<unix s>,v1=<hex HMAC-SHA256(source secret, t.file)> over the uncompressed file." },
+        ],
         requestBody: { required: true, content: { "application/x-ndjson": { schema: { type: "string" } } } },
         responses: { "200": { description: "Stored in the landing bucket", content: json("BulkResponse") }, ...errors },
       },
@@ -115,6 +118,7 @@ export function openApiDocument() {
       securitySchemes: {
         writeKeyBasic: { type: "http", scheme: "basic", description: "Write key as the username, empty password (or writeKey in the body)." },
         cdcBearer: { type: "http", scheme: "bearer" },
+        bulkBearer: { type: "http", scheme: "bearer", description: "A BULK_TOKENS token granted the stream (server-side; never a write key). cdc uploads take the CDC token." },
       },
       schemas: {
         SegmentBatch: schema(SegmentBatch),

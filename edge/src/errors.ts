@@ -1,12 +1,17 @@
 /**
- * One error path for the edge: user mistakes are EdgeError (4xx, coded, with a hint); anything else
- * becomes a 503 that tells the client to retry, never a stack trace.
+ * One error path for the edge: user mistakes are EdgeError (4xx, coded, with a hint); a wrong
+ * configuration is a 500 that names the variable; anything else becomes a 503 that tells the
+ * client to retry, never a stack trace. Failed authentications are counted here (per client IP).
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { MAX_ERROR_EXCERPT_CHARS } from "../../contracts/limits.js";
 import type { ErrorCode } from "../../contracts/responses.js";
 import type { z } from "zod";
 import type { Rejection } from "../../contracts/responses.js";
+import { ConfigError } from "./config.js";
+import { countAuthFailure } from "./middleware/auth-failures.js";
+import type { AppEnv } from "./types.js";
 
 export class EdgeError extends Error {
   constructor(
@@ -26,14 +31,42 @@ export const badRequest = (message: string, hint?: string) => new EdgeError(400,
 export const unauthorized = (message: string, hint?: string) => new EdgeError(401, "unauthorized", message, hint);
 export const badSignature = (message: string, hint?: string) => new EdgeError(401, "bad_signature", message, hint);
 export const tooLarge = (message: string, hint?: string) => new EdgeError(413, "payload_too_large", message, hint);
+export const forbidden = (message: string, hint?: string) => new EdgeError(403, "forbidden", message, hint);
+
+/**
+ * A short, printable excerpt of client input for an error message: never more than
+ * MAX_ERROR_EXCERPT_CHARS characters, control characters shown as "?".
+ */
+export function excerpt(s: string, max = MAX_ERROR_EXCERPT_CHARS): string {
+  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
+  return cut.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, "?");
+}
+
+const AUTH_FAILURES = new Set<ErrorCode>(["unauthorized", "bad_signature", "stale_signature"]);
 
 /** Failures of our own dependencies (queue unavailable): the client should retry later. */
 export class UnavailableError extends Error {
   override name = "UnavailableError";
 }
 
-export function errorResponse(err: unknown, c: Context): Response {
-  const request_id = (c.get("requestId" as never) as string | undefined) ?? "unknown";
+export async function errorResponse(caught: unknown, c: Context<AppEnv>): Promise<Response> {
+  const request_id = (c.get("requestId") as string | undefined) ?? "unknown";
+  let err = caught;
+  if (err instanceof EdgeError && AUTH_FAILURES.has(err.code)) err = (await countAuthFailure(c).catch(() => null)) ?? err;
+  if (err instanceof ConfigError) {
+    console.error(`edge: ${request_id}: ${err.message}`);
+    return c.json(
+      {
+        error: {
+          code: "misconfigured",
+          message: err.message,
+          hint: "The operator must fix the Worker's configuration (wrangler.toml vars and secrets; see docs/operations.md). Retrying will not help until then.",
+        },
+        request_id,
+      },
+      500,
+    );
+  }
   if (err instanceof EdgeError) {
     return c.json(
       {

@@ -9,5 +9,7 @@ export interface AppEnv {
     body: Uint8Array;
     /** Milliseconds since epoch when the request arrived. */
     receivedAt: number;
+    /** Source of a credential checked from headers before the body was read (write key). */
+    source?: string;
   };
 }

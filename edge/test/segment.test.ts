@@ -403,7 +403,8 @@ describe("configuration variants (same app, other settings)", () => {
     expect(res.status).toBe(200);
     const r = q.records()[0]!;
     expect(r).toMatchObject({ user_id: null, anonymous_id: null, ip: null, traits: {}, consent_analytics: false, consent_stripped: true });
-    expect(JSON.stringify(r)).not.toMatch(/u-1|a-1|dev-1|ad-1|192\.0\.2|x@y\.z/);
+    // Without the request id: a random UUID may contain "a-1" or "ad-1" by chance.
+    expect(JSON.stringify({ ...r, request_id: null })).not.toMatch(/u-1|a-1|dev-1|ad-1|192\.0\.2|x@y\.z/);
   });
 
   it("drops them instead with CONSENT_MODE=drop, and says so", async () => {
@@ -466,14 +467,14 @@ describe("rate limiting, CORS, meta", () => {
     expect((await send("192.0.2.201")).status).toBe(200);
   }, 30_000);
 
-  it("answers CORS preflights for browser SDKs", async () => {
+  it("answers CORS preflights for browser SDKs (any origin, no credentials; see security.test.ts for the other paths)", async () => {
     const res = await SELF.fetch("https://edge.test/v1/t", {
       method: "OPTIONS",
       headers: { origin: "https://shop.example.com", "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" },
     });
     expect(res.status).toBe(204);
-    expect(res.headers.get("access-control-allow-origin")).toBe("https://shop.example.com");
-    expect(res.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
     expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
   });
 

@@ -15,7 +15,8 @@ const unique = () => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const records = () => q.records().map((r) => WebhookRecord.parse(r));
 
 describe("Shopify", () => {
-  const order = { id: 820982911946154500, email: "jon@example.com", total_price: "199.00", currency: "EUR", line_items: [{ id: 1, sku: "SKU-1", quantity: 2 }] };
+  // Each test its own order: one signed body is stored once, whatever ids it arrives under.
+  const order = () => ({ id: Math.floor(Math.random() * 1e15), email: "jon@example.com", total_price: "199.00", currency: "EUR", line_items: [{ id: 1, sku: "SKU-1", quantity: 2 }] });
   const send = async (body: string, headers: Record<string, string> = {}, sign = true) =>
     SELF.fetch("https://edge.test/v1/webhooks/shopify", {
       method: "POST",
@@ -30,9 +31,15 @@ describe("Shopify", () => {
       body,
     });
 
-  it("accepts a signed delivery and queues one record, field by field", async () => {
+  it("accepts a signed delivery and queues one record, field by field, with the payload's PII pseudonymized", async () => {
     const id = `wh-${unique()}`;
-    const body = JSON.stringify(order);
+    const body = JSON.stringify({
+      ...order(),
+      phone: "+49 30 1234567",
+      customer: { id: 7, email: "Jon@Example.com", first_name: "Jon", last_name: "Doe", default_address: { address1: "Hauptstr. 1", city: "Berlin", zip: "10115", country_code: "DE" } },
+      shipping_address: { name: "Jon Doe", address1: "Hauptstr. 1", city: "Berlin", zip: "10115", country_code: "DE", latitude: 52.52, longitude: 13.4 },
+      browser_ip: "198.51.100.7",
+    });
     const res = await send(body, { "x-shopify-webhook-id": id, "x-request-id": "req-shop" });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ success: true, accepted: 1, rejected: [], request_id: "req-shop" });
@@ -49,14 +56,24 @@ describe("Shopify", () => {
       account: "demo.myshopify.com",
       event_ts: "2026-11-25T09:00:00.000Z",
       received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      payload: JSON.parse(body),
+      payload: expect.any(Object),
       request_id: "req-shop",
     });
+    const sent = JSON.parse(body) as Record<string, unknown>;
+    const p = r!.payload as typeof sent & { customer: Record<string, unknown> & { default_address: Record<string, unknown> }; shipping_address: Record<string, unknown> };
+    const hashed = /^h_[0-9a-f]{32}$/;
+    for (const v of [p.email, p.phone, p.browser_ip, p.customer.email, p.customer.first_name, p.customer.last_name, p.customer.default_address.address1, p.customer.default_address.zip, p.shipping_address.name, p.shipping_address.address1, p.shipping_address.latitude]) {
+      expect(v).toMatch(hashed);
+    }
+    // One email, one pseudonym (normalized); what analysts group by is kept.
+    expect(p.customer.email).toBe(p.email);
+    expect(p).toMatchObject({ id: sent.id, total_price: "199.00", currency: "EUR", line_items: sent.line_items, customer: { id: 7, default_address: { city: "Berlin", country_code: "DE" } }, shipping_address: { city: "Berlin", country_code: "DE" } });
+    expect(JSON.stringify(p)).not.toMatch(/jon@example|Hauptstr|Doe|10115|198\.51\.100|1234567/i);
   });
 
   it("a replayed delivery (same webhook id) gets 200 and is stored once", async () => {
     const id = `wh-${unique()}`;
-    const body = JSON.stringify(order);
+    const body = JSON.stringify(order());
     expect((await send(body, { "x-shopify-webhook-id": id })).status).toBe(200);
     const again = await send(body, { "x-shopify-webhook-id": id });
     expect(again.status).toBe(200);
@@ -64,8 +81,20 @@ describe("Shopify", () => {
     expect(records()).toHaveLength(1);
   });
 
+  it("a replayed signed body under new webhook ids and relabelled topics is stored once", async () => {
+    const body = JSON.stringify(order());
+    expect(await (await send(body, { "x-shopify-webhook-id": `wh-${unique()}`, "x-shopify-topic": "orders/create" })).json()).toMatchObject({ accepted: 1 });
+    for (const topic of ["orders/create", "orders/cancelled", "refunds/create"]) {
+      const replay = await send(body, { "x-shopify-webhook-id": `wh-${unique()}`, "x-shopify-event-id": unique(), "x-shopify-topic": topic });
+      expect(replay.status).toBe(200);
+      expect(await replay.json()).toMatchObject({ success: true, accepted: 0, duplicate: true });
+    }
+    expect(records()).toHaveLength(1);
+    expect(records()[0]!.topic).toBe("orders/create");
+  });
+
   it("401 for a forged signature, a modified body and a missing signature; nothing queued", async () => {
-    const body = JSON.stringify(order);
+    const body = JSON.stringify(order());
     const forged = await send(body, { "x-shopify-webhook-id": unique(), "x-shopify-hmac-sha256": await shopifySignature("wrong_secret", body) });
     expect(forged.status).toBe(401);
     expect((await forged.json<{ error: { code: string } }>()).error.code).toBe("bad_signature");
@@ -78,7 +107,7 @@ describe("Shopify", () => {
   });
 
   it("verifies the signature over the raw bytes of a gzip body (decompressed by the edge)", async () => {
-    const body = JSON.stringify(order);
+    const body = JSON.stringify(order());
     const res = await SELF.fetch("https://edge.test/v1/webhooks/shopify", {
       method: "POST",
       headers: {
@@ -97,14 +126,14 @@ describe("Shopify", () => {
   it("400 for malformed JSON and a missing topic; 413 for an oversize delivery", async () => {
     const bad = "{not json";
     expect((await send(bad, { "x-shopify-webhook-id": unique() })).status).toBe(400);
-    const body = JSON.stringify(order);
+    const body = JSON.stringify(order());
     const noTopic = await SELF.fetch("https://edge.test/v1/webhooks/shopify", {
       method: "POST",
       headers: { "x-shopify-hmac-sha256": await shopifySignature("local_shopify_secret", body), "x-shopify-webhook-id": unique() },
       body,
     });
     expect(noTopic.status).toBe(400);
-    const huge = JSON.stringify({ ...order, note: "x".repeat(200_000) });
+    const huge = JSON.stringify({ ...order(), note: "x".repeat(200_000) });
     const big = await send(huge, { "x-shopify-webhook-id": unique() });
     expect(big.status).toBe(413);
     expect((await big.json<{ error: { message: string } }>()).error.message).toMatch(/128 KB/);
@@ -173,6 +202,16 @@ describe("HubSpot v3", () => {
     expect(q.spy).not.toHaveBeenCalled();
   });
 
+  it("pseudonymizes the new value of PII properties (email, names, phone) and keeps the others", async () => {
+    const base = Math.floor(Math.random() * 1e9);
+    const change = (i: number, propertyName: string, propertyValue: string) => ({ ...events(1, base + i)[0]!, propertyName, propertyValue });
+    await send(JSON.stringify([change(0, "email", "Ann@Example.com"), change(1, "firstname", "Ann"), change(2, "lifecyclestage", "customer")]));
+    const values = records().map((r) => (r.payload as { propertyValue: string }).propertyValue);
+    expect(values[0]).toMatch(/^h_[0-9a-f]{32}$/);
+    expect(values[1]).toMatch(/^h_[0-9a-f]{32}$/);
+    expect(values[2]).toBe("customer");
+  });
+
   it("400 for a body that is not HubSpot's array of events", async () => {
     const res = await send(JSON.stringify({ hello: "world" }));
     expect(res.status).toBe(400);
@@ -209,10 +248,23 @@ describe("generic signed webhooks", () => {
 
   it("without an Idempotency-Key the body hash is the delivery id, so an identical resend dedups", async () => {
     const body = JSON.stringify({ event: "ticket.closed", n: unique() });
-    await send("crm", body, { "x-tideline-topic": "tickets" });
-    const again = await send("crm", body, { "x-tideline-topic": "tickets" });
+    await send("crm", body);
+    const again = await send("crm", body);
     expect(await again.json()).toMatchObject({ duplicate: true });
-    expect(records()[0]!.topic).toBe("tickets");
+    expect(records()).toHaveLength(1);
+    expect(records()[0]!.webhook_id).toMatch(/^body-[0-9a-f]{32}$/);
+  });
+
+  it("unsigned headers decide nothing: the topic comes from the signed body, and a replay under a new Idempotency-Key is stored once", async () => {
+    const body = JSON.stringify({ type: "deal.won", deal: { id: unique() }, email: "Buyer@Example.com" });
+    const first = await send("crm", body, { "idempotency-key": `k-${unique()}`, "x-tideline-topic": "refunds" });
+    expect(await first.json()).toMatchObject({ accepted: 1 });
+    const replay = await send("crm", body, { "idempotency-key": `k-${unique()}`, "x-tideline-topic": "chargebacks" });
+    expect(await replay.json()).toMatchObject({ accepted: 0, duplicate: true });
+    const rs = records();
+    expect(rs).toHaveLength(1);
+    expect(rs[0]!.topic).toBe("deal.won");
+    expect((rs[0]!.payload as { email: string }).email).toMatch(/^h_[0-9a-f]{32}$/);
   });
 
   it("accepts any of several v1 signatures (secret rotation)", async () => {

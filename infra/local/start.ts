@@ -270,6 +270,8 @@ export async function startLocal(opts: { services?: Service[] } = {}): Promise<n
         "  HubSpot secret           local_hubspot_secret",
         "  webhook secret (crm)     local_webhook_secret",
         "  CDC token                local_cdc_token",
+        "  bulk token (web events)  local_bulk_token",
+        "  bulk token (Shopify)     local_bulk_shopify_token",
         "",
         'Try: npx tideline query "select count(*) from raw.events"    Ctrl-C stops everything.',
       ].join("\n"),

@@ -49,6 +49,13 @@ export class GcsArchive implements ArchiveReader {
     return files.map((f) => ({ name: f.name, size: Number(f.metadata.size ?? 0) }));
   }
 
+  /** The object's custom metadata (what the uploader set; the landing loader checks it). */
+  async metadata(name: string): Promise<Record<string, string>> {
+    const [meta] = await this.storage.bucket(this.bucket).file(name).getMetadata();
+    const custom = (meta.metadata ?? {}) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(custom).filter((e): e is [string, string] => typeof e[1] === "string"));
+  }
+
   async read(name: string): Promise<Uint8Array> {
     // Raw bytes as stored: the gzip is ours to inflate (decodeChunk also accepts already-inflated text).
     const [buf] = await this.storage.bucket(this.bucket).file(name).download({ decompress: false, validation: false });

@@ -16,7 +16,7 @@ describe("generator → edge contract", () => {
   it("the edge accepts every request of a workload, records queued per stream", async () => {
     const queued: Record<string, number> = {};
     const env = {
-      ENVIRONMENT: "test",
+      ENVIRONMENT: "dev",
       WRITE_KEYS: '{"local_dev_write_key":"web"}',
       SHOPIFY_SECRET: "local_shopify_secret",
       HUBSPOT_SECRET: "local_hubspot_secret",

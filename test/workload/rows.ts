@@ -51,6 +51,7 @@ export function eventRow(it: Extract<WorkloadItem, { kind: "event" }>, loadedAt:
     consent_analytics: withheld ? false : null,
     consent_stripped: withheld,
     is_bot: it.bot,
+    is_server_side: false,
     ua_device_type: /iPhone|Android/.test(e.context.userAgent) ? "mobile" : "desktop",
     page_url: e.context.page.url,
     page_path: url.pathname,
@@ -68,7 +69,7 @@ export function eventRow(it: Extract<WorkloadItem, { kind: "event" }>, loadedAt:
   };
 }
 
-const EVENT_COLUMNS = `{event_id: 'VARCHAR', message_id: 'VARCHAR', type: 'VARCHAR', event: 'VARCHAR', name: 'VARCHAR', user_id: 'VARCHAR', anonymous_id: 'VARCHAR', event_ts: 'TIMESTAMPTZ', properties: 'JSON', consent_analytics: 'BOOLEAN', consent_stripped: 'BOOLEAN', is_bot: 'BOOLEAN', ua_device_type: 'VARCHAR', page_url: 'VARCHAR', page_path: 'VARCHAR', page_host: 'VARCHAR', referrer_url: 'VARCHAR', referrer_host: 'VARCHAR', referrer_medium: 'VARCHAR', referrer_source: 'VARCHAR', campaign_source: 'VARCHAR', campaign_medium: 'VARCHAR', campaign_name: 'VARCHAR', event_date: 'DATE', is_late: 'BOOLEAN', loaded_at: 'TIMESTAMPTZ'}`;
+const EVENT_COLUMNS = `{event_id: 'VARCHAR', message_id: 'VARCHAR', type: 'VARCHAR', event: 'VARCHAR', name: 'VARCHAR', user_id: 'VARCHAR', anonymous_id: 'VARCHAR', event_ts: 'TIMESTAMPTZ', properties: 'JSON', consent_analytics: 'BOOLEAN', consent_stripped: 'BOOLEAN', is_bot: 'BOOLEAN', is_server_side: 'BOOLEAN', ua_device_type: 'VARCHAR', page_url: 'VARCHAR', page_path: 'VARCHAR', page_host: 'VARCHAR', referrer_url: 'VARCHAR', referrer_host: 'VARCHAR', referrer_medium: 'VARCHAR', referrer_source: 'VARCHAR', campaign_source: 'VARCHAR', campaign_medium: 'VARCHAR', campaign_name: 'VARCHAR', event_date: 'DATE', is_late: 'BOOLEAN', loaded_at: 'TIMESTAMPTZ'}`;
 
 const CORE_COLUMNS: Record<string, string> = {
   customers: "{id: 'VARCHAR', email: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR', country: 'VARCHAR', created_at: 'TIMESTAMPTZ', updated_at: 'TIMESTAMPTZ', _position: 'VARCHAR', _source_ts: 'TIMESTAMPTZ'}",

@@ -1,7 +1,8 @@
 /**
  * Streams a request body into Cloud Storage with a resumable upload (JSON API): the body is cut into
  * chunks of a multiple of 256 KiB as it arrives, each PUT with its Content-Range, so an upload of up to
- * MAX_BULK_UPLOAD_BYTES never sits in the Worker's memory whole. Lines are counted on the way.
+ * MAX_BULK_UPLOAD_BYTES never sits in the Worker's memory whole. A chunk is read from the body only
+ * after the previous PUT completed, so a slow Cloud Storage slows the reading (backpressure).
  */
 import { tooLarge } from "../errors.js";
 import type { Fetch } from "../google/http.js";
@@ -38,7 +39,6 @@ export async function resumableUpload(
   t: UploadTarget,
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
-  onChunk?: (chunk: Uint8Array) => void,
 ): Promise<UploadedObject> {
   const doFetch: Fetch = t.fetch ?? ((url, init) => fetch(url, init));
   const start = await doFetch(
@@ -94,7 +94,6 @@ export async function resumableUpload(
       if (offset + bufferedBytes + value.byteLength > maxBytes) {
         throw tooLarge(`the upload is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB limit`, "Split the file into several uploads.");
       }
-      onChunk?.(value);
       buffered.push(value);
       bufferedBytes += value.byteLength;
       while (bufferedBytes > CHUNK_BYTES) await put(take(CHUNK_BYTES), false);

@@ -1,9 +1,16 @@
-/** Debezium change events (wrapped, unwrapped, keyed, tombstones) → CdcRecords. */
+/**
+ * Debezium change events (wrapped, unwrapped, keyed, tombstones) → CdcRecords, for the live route
+ * and bulk uploads of the cdc stream alike: nesting checked first, source positions checked per
+ * connector, and the configured PII columns of the source table pseudonymized in before and after.
+ */
 import { DebeziumPayload, type DebeziumPayloadT } from "../../../contracts/cdc.js";
 import type { CdcRecord } from "../../../contracts/records.js";
+import type { EdgeConfig } from "../config.js";
 import { stableId } from "../enrich/hash.js";
+import { pseudonymizeValue } from "../enrich/pii.js";
+import { jsonDepthError } from "../lib/json-limits.js";
 import { describeIssues } from "../lib/zod-error.js";
-import { sourcePosition } from "./position.js";
+import { PositionError, sourcePosition } from "./position.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -28,10 +35,13 @@ export type CdcItem =
 export interface RequestInfo {
   receivedAtIso: string;
   requestId: string;
+  cfg: Pick<EdgeConfig, "CDC_PII_FIELDS" | "PII_HASH_KEY">;
 }
 
 export function toCdcItem(item: unknown, info: RequestInfo): CdcItem {
   if (item === null) return { kind: "tombstone-unkeyed" };
+  const deep = jsonDepthError(item, "the change event");
+  if (deep) return { kind: "invalid", error: deep };
   let key: unknown;
   let value: unknown = item;
   if (isObj(item) && "key" in item && "value" in item && !("op" in item)) {
@@ -51,6 +61,7 @@ export function toCdcItem(item: unknown, info: RequestInfo): CdcItem {
 /** Keyed tombstones with a source block (some bridges add it): forwarded as op "tombstone". */
 export function keyedTombstone(item: unknown, info: RequestInfo): CdcItem | null {
   if (!isObj(item) || !("key" in item) || item.value !== null || !isObj(item.source)) return null;
+  if (jsonDepthError(item, "the change event")) return null;
   const source = item.source as Obj;
   if (typeof source.table !== "string") return null;
   return build({ op: "d", before: null, after: null, source: source as DebeziumPayloadT["source"], ts_ms: typeof item.ts_ms === "number" ? item.ts_ms : undefined } as unknown as DebeziumPayloadT, unwrap(item.key), info, true);
@@ -68,7 +79,14 @@ function build(p: DebeziumPayloadT, explicitKey: unknown, info: RequestInfo, tom
     else return { kind: "invalid", error: "cannot find the primary key: send Debezium's record key ({key, value}) or rows with an `id` column" };
   }
   const keyString = canonicalKey(key);
-  const { position, parts } = sourcePosition(p);
+  let position: string;
+  let parts: Record<string, unknown>;
+  try {
+    ({ position, parts } = sourcePosition(p, Date.parse(info.receivedAtIso)));
+  } catch (e) {
+    if (e instanceof PositionError) return { kind: "invalid", error: `source position: ${e.message}` };
+    throw e;
+  }
   const connector = (s.connector ?? "unknown").toLowerCase();
   const name = s.name ?? "unknown";
   const db = s.db ?? null;
@@ -94,8 +112,8 @@ function build(p: DebeziumPayloadT, explicitKey: unknown, info: RequestInfo, tom
       key,
       key_string: keyString,
       ordering_key: orderingKey,
-      before: (p.before as Obj | null | undefined) ?? null,
-      after: (p.after as Obj | null | undefined) ?? null,
+      before: pii((p.before as Obj | null | undefined) ?? null, table, info),
+      after: pii((p.after as Obj | null | undefined) ?? null, table, info),
       tx_id: p.transaction?.id ?? (s.txId == null ? null : String(s.txId)),
       snapshot,
       event_ts: new Date(tsMs).toISOString(),
@@ -103,4 +121,12 @@ function build(p: DebeziumPayloadT, explicitKey: unknown, info: RequestInfo, tom
       request_id: info.requestId,
     },
   };
+}
+
+/** The row with the PII columns configured for its table (by table name, whatever the schema) hashed. */
+function pii(row: Obj | null, table: string, info: RequestInfo): Obj | null {
+  const fields = info.cfg.CDC_PII_FIELDS;
+  const name = Object.hasOwn(fields, table) ? table : table.toLowerCase();
+  if (!row || !Object.hasOwn(fields, name)) return row;
+  return pseudonymizeValue(row, fields[name]!, info.cfg.PII_HASH_KEY);
 }

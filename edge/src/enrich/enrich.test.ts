@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { anonymizeIp, truncateIp } from "./ip.js";
-import { classifyReferrer } from "./referrer.js";
+import { classifyReferrer, referrerLookups } from "./referrer.js";
 import { campaignFrom } from "./campaign.js";
 import { eventTime } from "./time.js";
-import { parseUrl } from "./url.js";
-import { pseudonymize } from "./pii.js";
+import { keptUrl, parseUrl } from "./url.js";
+import { looksLikeEmail, pseudonymize, pseudonymizeValue } from "./pii.js";
+import { judgeAgent } from "./user-agent.js";
+import { jsonLimitError } from "../lib/json-limits.js";
+import { MAX_HOST_LABELS } from "../../../contracts/limits.js";
 import { consentOf } from "./consent.js";
 import { packRecords, utf8Length } from "../queue/producer.js";
 
@@ -52,6 +55,104 @@ describe("referrer classification", () => {
   it("paid when a click id or a paid utm_medium is present", () => {
     expect(c("https://www.google.com/", "shop.example.com", null, "gclid:1").referrer_medium).toBe("paid");
     expect(c("https://www.facebook.com/", "shop.example.com", "paid_social").referrer_medium).toBe("paid");
+  });
+});
+
+describe("referrer work is linear in the host", () => {
+  // Counted table probes, not time: the old lookup tried every window of labels (cubic).
+  const probes = (ref: string) => {
+    const before = referrerLookups.count;
+    classifyReferrer(parseUrl(ref), ref, "shop.example.com", null, null);
+    return referrerLookups.count - before;
+  };
+  it("a host of the most labels DNS allows costs at most labels × the tables' longest name per table", () => {
+    const labels = MAX_HOST_LABELS;
+    const host = Array.from({ length: labels }, (_, i) => "abcdefghij"[i % 10]).join(".");
+    expect(host.length).toBe(253);
+    const n = probes(`https://${host}/`);
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThanOrEqual(3 * labels * 2);
+  });
+  it("a 2 KB host (the reported 5.9 s body) and a 4 KB one are not looked up at all", () => {
+    for (const size of [1100, 2000]) {
+      const host = Array.from({ length: size }, (_, i) => `x${i}`.slice(0, 1)).join(".");
+      expect(probes(`https://${host}.com/`)).toBe(0);
+      expect(classifyReferrer(parseUrl(`https://${host}.com/`), `https://${host}.com/`, "shop.example.com", null, null)).toEqual({ referrer_host: null, referrer_medium: "unknown", referrer_source: null });
+    }
+  });
+  it("still finds sources inside long hosts, and never Object's members", () => {
+    expect(classifyReferrer(parseUrl("https://a.b.c.d.e.www.google.co.uk/"), "https://a.b.c.d.e.www.google.co.uk/", null, null, null).referrer_source).toBe("google");
+    expect(classifyReferrer(parseUrl("https://constructor.example/"), "https://constructor.example/", null, null, null).referrer_source).toBe("constructor.example");
+  });
+});
+
+describe("URLs keep only utm_* and click-id parameters", () => {
+  it("drops other parameters, credentials and fragments; click ids only with consent", () => {
+    const raw = "https://user:pw@shop.example.com/p/1?email=a%40b.c&utm_source=nl&gclid=G1&token=s3cret#access_token=x";
+    const p = parseUrl(raw);
+    expect(keptUrl(raw, p, true)).toBe("https://shop.example.com/p/1?utm_source=nl&gclid=G1");
+    expect(keptUrl(raw, p, false)).toBe("https://shop.example.com/p/1?utm_source=nl");
+    expect(keptUrl("https://shop.example.com/", parseUrl("https://shop.example.com/"), true)).toBe("https://shop.example.com/");
+    expect(keptUrl("not a url?email=a@b.c", null, true)).toBe("not a url");
+  });
+});
+
+describe("PII helpers", () => {
+  it("recognizes emails in linear time", () => {
+    expect(looksLikeEmail("Jane.Doe@example.co.uk")).toBe(true);
+    for (const s of ["user_42", "a@b", "@example.com", "a@@b.com", "a b@c.com", "x@y.", "1.2.3"]) expect(looksLikeEmail(s), s).toBe(false);
+  });
+  it("walks arrays and * members of nested payloads, copy-on-write", () => {
+    const payload = { addresses: [{ zip: "10115", city: "Berlin" }, { zip: "20095", city: "Hamburg" }], meta: { a: { email: "x@y.z" }, b: { email: "u@v.w" } } };
+    const out = pseudonymizeValue(payload, [["addresses", "zip"], ["meta", "*", "email"]], "k");
+    expect(out.addresses.map((a) => a.city)).toEqual(["Berlin", "Hamburg"]);
+    expect(out.addresses.every((a) => /^h_/.test(a.zip))).toBe(true);
+    expect(out.meta.a.email).toMatch(/^h_/);
+    expect(out.meta.b.email).toMatch(/^h_/);
+    expect(payload.addresses[0]!.zip).toBe("10115");
+    expect(pseudonymizeValue(payload, [["nothing", "here"]], "k")).toBe(payload);
+  });
+});
+
+describe("bots and server-side libraries", () => {
+  const CHROME = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+  const GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+  it.each([
+    ["analytics-node-next/latest", "@segment/analytics-node"],
+    ["analytics-python/2.3.0", "analytics-python"],
+    ["rudder-sdk-node/2.0.0", "analytics-node"],
+    ["Go-http-client/1.1", null],
+    ["okhttp/4.12.0", null],
+    ["axios/1.6.0", null],
+    ["curl/8.5.0", null],
+    [null, null],
+  ])("request user agent %s (library %s) is server-side, not a bot", (ua, lib) => {
+    expect(judgeAgent(null, ua, lib)).toMatchObject({ is_bot: false, is_server_side: true });
+  });
+  it("judges the client's user agent first, and the request's for browser libraries", () => {
+    expect(judgeAgent(GOOGLEBOT, "analytics-node-next/latest", "@segment/analytics-node")).toMatchObject({ is_bot: true, is_server_side: false });
+    expect(judgeAgent(CHROME, "axios/1.6.0", null)).toMatchObject({ is_bot: false, is_server_side: false, ua_browser: "Chrome" });
+    expect(judgeAgent(null, GOOGLEBOT, "analytics.js")).toMatchObject({ is_bot: true, is_server_side: false });
+    expect(judgeAgent(null, GOOGLEBOT, null)).toMatchObject({ is_bot: true, is_server_side: false });
+    expect(judgeAgent(null, "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", "analytics.js")).toMatchObject({ is_bot: true });
+    // A server SDK's event is judged by the request only when a browser library sent it.
+    expect(judgeAgent(null, GOOGLEBOT, "analytics-python")).toMatchObject({ is_bot: false, is_server_side: true });
+  });
+});
+
+describe("JSON limits", () => {
+  const nest = (depth: number) => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { a: v };
+    return v;
+  };
+  it("refuses nesting past the limit without recursing into it, and measures size only near the limit", () => {
+    expect(jsonLimitError(nest(64), 32 * 1024, "event")).toBeNull();
+    expect(jsonLimitError(nest(65), 32 * 1024, "event")).toMatch(/deeper than 64 levels/);
+    expect(jsonLimitError(nest(20_000), 32 * 1024, "event")).toMatch(/deeper than 64 levels/);
+    expect(jsonLimitError({ s: "x".repeat(40_000) }, 32 * 1024, "event")).toMatch(/is 39\.1 KB, over the 32\.0 KB limit/);
+    expect(jsonLimitError({ s: "€".repeat(11_000) }, 32 * 1024, "event")).toMatch(/is 32\.2 KB, over the 32\.0 KB limit/);
+    expect(jsonLimitError({ s: "x".repeat(30_000) }, 32 * 1024, "event")).toBeNull();
   });
 });
 

@@ -12,11 +12,12 @@ import { consentOf, stripContextIdentifiers } from "./consent.js";
 import type { Geo } from "./geo.js";
 import { stableId } from "./hash.js";
 import { anonymizeIp } from "./ip.js";
-import { pseudonymize } from "./pii.js";
+import { keyedHash } from "./hash.js";
+import { looksLikeEmail, pseudonymize } from "./pii.js";
 import { classifyReferrer } from "./referrer.js";
 import { eventTime } from "./time.js";
-import { parseUrl } from "./url.js";
-import { parseUserAgent } from "./user-agent.js";
+import { keptSearch, keptUrl, parseUrl } from "./url.js";
+import { judgeAgent } from "./user-agent.js";
 
 /** What the request contributes to every event it carries. */
 export interface RequestFacts {
@@ -27,11 +28,13 @@ export interface RequestFacts {
   requestId: string;
   /** Client IP as the edge saw it (CF-Connecting-IP), before anonymization. */
   clientIp: string | null;
-  /** User agent header, used when the event's context has none (browser beacons). */
+  /** User agent header, judged when the event's context has none and a browser library sent it. */
   userAgent: string | null;
   geo: Geo;
   /** Batch-level sentAt, for events without their own. */
   sentAt?: string;
+  /** Historical events (bulk uploads): no clock-skew correction by sentAt. */
+  historical?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -56,6 +59,7 @@ function anonymizedIp(ip: string | null, cfg: EdgeConfig): string | null {
  * The context kept in the record: as sent, minus what became columns of its own (ip is never kept;
  * library, consent and the page's url/path/referrer are in library_*, consent*, page_*, referrer_url).
  * Keeping them twice made every record a third larger on the queue, in Pub/Sub and in storage.
+ * The page's query string (search) keeps only utm_* and click-id parameters, like page_url.
  */
 function contextForRecord(context: Obj, withheld: boolean): Obj {
   const copy: Obj = {};
@@ -64,7 +68,11 @@ function contextForRecord(context: Obj, withheld: boolean): Obj {
     const v = context[k];
     if (k === "page" && v && typeof v === "object") {
       const page: Obj = {};
-      for (const pk in v as Obj) if (pk !== "url" && pk !== "path" && pk !== "referrer") page[pk] = (v as Obj)[pk];
+      for (const pk in v as Obj) {
+        if (pk === "url" || pk === "path" || pk === "referrer") continue;
+        const pv = (v as Obj)[pk];
+        page[pk] = pk === "search" && typeof pv === "string" ? keptSearch(pv, !withheld) : pv;
+      }
       copy.page = page;
     } else copy[k] = v;
   }
@@ -72,6 +80,28 @@ function contextForRecord(context: Obj, withheld: boolean): Obj {
   return copy;
 }
 
+/**
+ * analytics.js copies the page's url, referrer and search into page events' properties: reduced
+ * like the columns (copy-on-write: most events have none of them).
+ */
+function propertiesForRecord(properties: Obj, withheld: boolean): Obj {
+  if (!("url" in properties || "referrer" in properties || "search" in properties)) return properties;
+  const out = { ...properties };
+  for (const k of ["url", "referrer"] as const) {
+    const v = out[k];
+    if (typeof v === "string" && v) out[k] = keptUrl(v, parseUrl(v), !withheld);
+  }
+  if (typeof out.search === "string") out.search = keptSearch(out.search, !withheld);
+  return out;
+}
+
+/** A user id that is an email address becomes its keyed pseudonym, like traits.email. */
+function userIdOf(v: unknown, cfg: EdgeConfig): string | null {
+  const id = strOrNull(v);
+  if (!id || !looksLikeEmail(id)) return id;
+  if (!cfg.PII_HASH_KEY) throw new Error("a user id is an email address but the PII_HASH_KEY secret is missing");
+  return keyedHash(cfg.PII_HASH_KEY, id.trim().toLowerCase());
+}
 const EMPTY: Obj = {};
 
 /** Returns the record, or null when the event must be dropped for lack of consent (CONSENT_MODE=drop). */
@@ -83,22 +113,23 @@ export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeC
   if (withheld && cfg.CONSENT_MODE === "drop") return null;
 
   const messageId = typeof ev.messageId === "string" ? ev.messageId : `tl-${stableId(f.source, JSON.stringify(ev))}`;
-  const time = eventTime(f.receivedAt, (ev.timestamp ?? ev.originalTimestamp) as string | undefined, (ev.sentAt as string | undefined) ?? f.sentAt);
+  const time = eventTime(f.receivedAt, (ev.timestamp ?? ev.originalTimestamp) as string | undefined, (ev.sentAt as string | undefined) ?? f.sentAt, !f.historical);
 
   const page = obj(rawContext.page);
   const pageUrl = strOrNull(page.url);
   const parsedPage = parseUrl(pageUrl);
   const refRaw = strOrNull(page.referrer) ?? undefined;
   const campaign = campaignFrom(rawContext.campaign as Obj | undefined, parsedPage);
-  const referrer = classifyReferrer(parseUrl(refRaw), refRaw, parsedPage?.host ?? null, campaign.campaign_medium, campaign.campaign_click_id);
-  const ua = parseUserAgent(strOrNull(rawContext.userAgent) ?? f.userAgent);
+  const parsedRef = parseUrl(refRaw);
+  const referrer = classifyReferrer(parsedRef, refRaw, parsedPage?.host ?? null, campaign.campaign_medium, campaign.campaign_click_id);
   const library = obj(rawContext.library);
+  const ua = judgeAgent(strOrNull(rawContext.userAgent), f.userAgent, strOrNull(library.name));
   const geo = f.geo;
 
   const eventIp = strOrNull(rawContext.ip);
   const ip = withheld ? null : eventIp ? anonymizeIp(eventIp, cfg.IP_MODE, cfg.IP_HASH_KEY) : anonymizedIp(f.clientIp, cfg);
   let roots = {
-    properties: obj(ev.properties),
+    properties: propertiesForRecord(obj(ev.properties), withheld),
     traits: withheld ? EMPTY : obj(ev.traits),
     context: contextForRecord(rawContext, withheld),
   };
@@ -114,10 +145,10 @@ export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeC
     type,
     event: wire(type === "track" ? (ev.event as string) : null),
     name: wire(type === "page" || type === "screen" ? strOrNull(ev.name) : null),
-    user_id: wire(withheld ? null : strOrNull(ev.userId)),
+    user_id: wire(withheld ? null : userIdOf(ev.userId, cfg)),
     anonymous_id: wire(withheld ? null : strOrNull(ev.anonymousId)),
     group_id: wire(type === "group" && !withheld ? strOrNull(ev.groupId) : null),
-    previous_id: wire(type === "alias" && !withheld ? strOrNull(ev.previousId) : null),
+    previous_id: wire(type === "alias" && !withheld ? userIdOf(ev.previousId, cfg) : null),
     event_ts: time.event_ts,
     received_at: f.receivedAtIso,
     sent_at: wire(time.sent_at),
@@ -144,10 +175,11 @@ export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeC
     ua_device_vendor: wire(ua.ua_device_vendor),
     ua_device_model: wire(ua.ua_device_model),
     is_bot: ua.is_bot,
-    page_url: wire(pageUrl),
+    is_server_side: ua.is_server_side,
+    page_url: wire(keptUrl(pageUrl, parsedPage, !withheld)),
     page_path: wire(strOrNull(page.path) ?? parsedPage?.path ?? null),
     page_host: wire(parsedPage?.host ?? null),
-    referrer_url: wire(refRaw ?? null),
+    referrer_url: wire(keptUrl(refRaw ?? null, parsedRef, !withheld)),
     referrer_host: wire(referrer.referrer_host),
     referrer_medium: wire(referrer.referrer_medium),
     referrer_source: wire(referrer.referrer_source),
@@ -156,7 +188,7 @@ export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeC
     campaign_name: wire(campaign.campaign_name),
     campaign_term: wire(campaign.campaign_term),
     campaign_content: wire(campaign.campaign_content),
-    campaign_click_id: wire(campaign.campaign_click_id),
+    campaign_click_id: wire(withheld ? null : campaign.campaign_click_id),
     library_name: wire(strOrNull(library.name)),
     library_version: wire(strOrNull(library.version)),
     request_id: f.requestId,

@@ -22,10 +22,14 @@ const parse = (s: string | undefined) => {
 const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const iso = (raw: string | undefined, t: number) => (raw && CANONICAL.test(raw) ? raw : new Date(t).toISOString());
 
-export function eventTime(receivedAt: number, timestamp: string | undefined, sentAt: string | undefined): EventTime {
+/**
+ * `correct` is false for historical data (bulk uploads): the time since it was sent is not clock
+ * error, so the timestamp is taken as it is (still clamped when it lies in the future).
+ */
+export function eventTime(receivedAt: number, timestamp: string | undefined, sentAt: string | undefined, correct = true): EventTime {
   const ts = parse(timestamp);
   const sent = parse(sentAt);
-  const skew = sent == null ? null : receivedAt - sent;
+  const skew = sent == null || !correct ? null : receivedAt - sent;
   let t = ts == null ? receivedAt : skew == null ? ts : ts + skew;
   // A corrected time in the future means a bad client clock without sentAt: trust our clock instead.
   if (t > receivedAt + MAX_FUTURE_EVENT_MS) t = receivedAt;

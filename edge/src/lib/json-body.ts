@@ -3,7 +3,7 @@
  * sendBeacon sends text/plain, some SDKs send JSON labelled form-urlencoded, others send
  * `data=<json or base64 json>` forms. Only media types that cannot carry JSON get a 415.
  */
-import { EdgeError, badRequest } from "../errors.js";
+import { EdgeError, badRequest, excerpt } from "../errors.js";
 
 const NOT_JSON = /^(multipart\/|image\/|audio\/|video\/|font\/|application\/(xml|pdf|zip|x-protobuf|protobuf)|text\/xml)/;
 
@@ -17,7 +17,7 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw badRequest(`${what} is not valid JSON: ${(err as Error).message}`, "Send a JSON object (see /v1/openapi.json).");
+    throw badRequest(`${what} is not valid JSON: ${excerpt((err as Error).message, 120)}`, "Send a JSON object (see /v1/openapi.json).");
   }
 }
 
@@ -51,7 +51,7 @@ export function parseBodyJson(contentType: string | undefined, body: Uint8Array)
 export function parseBody(contentType: string | undefined, body: Uint8Array): ParsedBody {
   const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   if (NOT_JSON.test(type)) {
-    throw new EdgeError(415, "unsupported_media_type", `Content-Type "${type}" cannot carry events`, "Send JSON (application/json or text/plain).");
+    throw new EdgeError(415, "unsupported_media_type", `Content-Type "${excerpt(type)}" cannot carry events`, "Send JSON (application/json or text/plain).");
   }
   if (body.byteLength === 0) throw badRequest("the request body is empty", "Send a JSON body.");
   const text = bodyText(body);

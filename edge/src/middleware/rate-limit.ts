@@ -4,17 +4,24 @@
  */
 import type { Context } from "hono";
 import { DEFAULT_RATE_LIMIT_PERIOD_SECONDS } from "../../../contracts/limits.js";
+import { config } from "../config.js";
 import { EdgeError } from "../errors.js";
 import type { AppEnv } from "../types.js";
 
-export function clientIp(req: Request): string | null {
-  return req.headers.get("cf-connecting-ip") ?? req.headers.get("x-real-ip") ?? null;
+/**
+ * The client's IP. In staging and production only Cloudflare's CF-Connecting-IP counts: Cloudflare
+ * sets it on every request and overwrites a client's, while X-Real-IP is whatever the client wrote.
+ * Locally (ENVIRONMENT=dev) a proxy in front of wrangler may set X-Real-IP instead.
+ */
+export function clientIp(c: Context<AppEnv>): string | null {
+  const h = c.req.raw.headers;
+  return h.get("cf-connecting-ip") ?? (config(c.env).trustClientHeaders ? h.get("x-real-ip") : null) ?? null;
 }
 
 export async function enforceRateLimit(c: Context<AppEnv>, credential: string): Promise<void> {
   const limiter = c.env.RATE_LIMITER;
   if (!limiter) return;
-  const key = `${credential}|${clientIp(c.req.raw) ?? "-"}`;
+  const key = `${credential}|${clientIp(c) ?? "-"}`;
   const { success } = await limiter.limit({ key });
   if (!success) {
     throw new EdgeError(

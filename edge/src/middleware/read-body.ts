@@ -4,7 +4,7 @@
  * for the route. Hono's bodyLimit only counts wire bytes, so decompression is handled here too.
  */
 import { createMiddleware } from "hono/factory";
-import { EdgeError, badRequest, tooLarge } from "../errors.js";
+import { EdgeError, badRequest, excerpt, tooLarge } from "../errors.js";
 import type { AppEnv } from "../types.js";
 
 const kb = (n: number) => `${Math.round(n / 1024)} KB`;
@@ -47,7 +47,7 @@ export async function readLimitedBody(req: Request, maxBytes: number): Promise<U
   }
   const format = encoding === "gzip" || encoding === "x-gzip" ? "gzip" : encoding === "deflate" ? "deflate" : null;
   if (!format) {
-    throw new EdgeError(415, "unsupported_encoding", `Content-Encoding "${encoding}" is not supported`, "Send the body uncompressed or with Content-Encoding: gzip.");
+    throw new EdgeError(415, "unsupported_encoding", `Content-Encoding "${excerpt(encoding)}" is not supported`, "Send the body uncompressed or with Content-Encoding: gzip.");
   }
   try {
     return await collect(req.body.pipeThrough(new DecompressionStream(format)), maxBytes, "decompressed request body");

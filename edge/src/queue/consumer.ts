@@ -112,20 +112,28 @@ function deadLetters(msg: Message<unknown>, failedAt: string): DeadLetterRecord[
   }));
 }
 
+/**
+ * Writes dead letters where the pipeline loads them: the dead-letters topic, and `deadletter/` in
+ * the raw archive under a name derived from `id` (a retry with the same id writes the same object).
+ * Also used for the invalid lines of bulk uploads.
+ */
+export async function storeDeadLetters(env: EdgeEnv, letters: DeadLetterRecord[], id: string, now: Date): Promise<void> {
+  await publish(
+    env,
+    DEAD_LETTER_TOPIC,
+    letters.map((d) => ({ data: JSON.stringify(d), attributes: { stream: "dead-letters", source: d.stage, event_id: d.event_id ?? d.dead_letter_id, event_ts: d.failed_at } })),
+  );
+  await putObjectOnce(env, env.RAW_BUCKET, archiveName("deadletter", now, id), await gzipText(letters.map((d) => JSON.stringify(d)).join("\n") + "\n"), {
+    contentType: "application/gzip",
+  });
+}
+
 async function handleDeadLetters(batch: MessageBatch<unknown>, env: EdgeEnv): Promise<void> {
   const now = new Date();
   const failedAt = now.toISOString();
   const letters = batch.messages.flatMap((m) => deadLetters(m, failedAt));
   try {
-    await publish(
-      env,
-      DEAD_LETTER_TOPIC,
-      letters.map((d) => ({ data: JSON.stringify(d), attributes: { stream: "dead-letters", source: d.stage, event_id: d.event_id ?? d.dead_letter_id, event_ts: d.failed_at } })),
-    );
-    const id = stableId("deadletter", ...batch.messages.map((m) => m.id).sort());
-    await putObjectOnce(env, env.RAW_BUCKET, archiveName("deadletter", now, id), await gzipText(letters.map((d) => JSON.stringify(d)).join("\n") + "\n"), {
-      contentType: "application/gzip",
-    });
+    await storeDeadLetters(env, letters, stableId("deadletter", ...batch.messages.map((m) => m.id).sort()), now);
     for (const m of batch.messages) m.ack();
   } catch (err) {
     // Never acknowledged without being written somewhere: retry until the dead letters land.

@@ -1,15 +1,19 @@
 /**
  * Segment HTTP Tracking API compatible endpoints: /v1/batch and the single-call endpoints with their
- * short aliases. Every event is validated on its own; good ones are accepted, bad ones reported by
- * index, and the response is sent only after the accepted records are on the queue.
+ * short aliases. A write key sent as Basic username is checked before the body is read (a write key
+ * in the body after reading it). Every event is checked for size and nesting first, then validated
+ * on its own; good ones are accepted, bad ones reported by index, and the response is sent only
+ * after the accepted records are on the queue.
  */
 import type { Context, Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES } from "../../../contracts/limits.js";
 import { SegmentBatch, SegmentEvent, type SegmentType } from "../../../contracts/segment.js";
 import type { Rejection } from "../../../contracts/responses.js";
 import type { z } from "zod";
 import { config } from "../config.js";
 import { EdgeError, badRequest } from "../errors.js";
+import { jsonLimitError } from "../lib/json-limits.js";
 import { toEventRecord, type RequestFacts } from "../enrich/event.js";
 import { geoFrom } from "../enrich/geo.js";
 import { basicUsername, sourceForWriteKey } from "../lib/auth.js";
@@ -17,7 +21,7 @@ import { isAscii, parseBody } from "../lib/json-body.js";
 import { describeIssues } from "../lib/zod-error.js";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit.js";
 import { readBody } from "../middleware/read-body.js";
-import { sendRecords, utf8Length } from "../queue/producer.js";
+import { sendRecords } from "../queue/producer.js";
 import type { AppEnv } from "../types.js";
 
 type Obj = Record<string, unknown>;
@@ -32,12 +36,28 @@ const SINGLE: [SegmentType, string[]][] = [
   ["alias", ["/v1/alias", "/v1/a"]],
 ];
 
-const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+const BATCH_PATHS = ["/v1/batch", "/v1/b", "/v1/import"];
+/** Every Segment endpoint and alias: the only paths browsers may call cross-origin (app.ts). */
+export const SEGMENT_PATHS = [...BATCH_PATHS, ...SINGLE.flatMap(([, paths]) => paths)];
 
-async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyBytes: number, asciiBody: boolean) {
+/** A write key in the Authorization header is checked (and rate-limited) before the body is read. */
+const headerWriteKey = createMiddleware<AppEnv>(async function headerWriteKey(c, next) {
+  const key = basicUsername(c.req.header("authorization"));
+  if (key) {
+    const source = sourceForWriteKey(config(c.env).WRITE_KEYS, key);
+    await enforceRateLimit(c, `wk:${source}`);
+    c.set("source", source);
+  }
+  await next();
+});
+
+async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, asciiBody: boolean) {
   const cfg = config(c.env);
-  const source = sourceForWriteKey(cfg.WRITE_KEYS, basicUsername(c.req.header("authorization")) ?? (batch.writeKey as string | undefined));
-  await enforceRateLimit(c, `wk:${source}`);
+  let source = c.get("source");
+  if (!source) {
+    source = sourceForWriteKey(cfg.WRITE_KEYS, typeof batch.writeKey === "string" ? batch.writeKey : null);
+    await enforceRateLimit(c, `wk:${source}`);
+  }
 
   const receivedAt = c.get("receivedAt");
   const facts: RequestFacts = {
@@ -45,27 +65,33 @@ async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyByt
     receivedAt,
     receivedAtIso: new Date(receivedAt).toISOString(),
     requestId: c.get("requestId"),
-    clientIp: clientIp(c.req.raw),
+    clientIp: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
-    geo: geoFrom(c.req.raw),
+    geo: geoFrom(c.req.raw, cfg.trustClientHeaders),
     sentAt: typeof batch.sentAt === "string" ? batch.sentAt : undefined,
   };
   const batchContext = isObj(batch.context) ? batch.context : null;
   const batchIntegrations = isObj(batch.integrations) ? batch.integrations : null;
+  for (const [what, v] of [["the batch's context", batchContext], ["the batch's integrations", batchIntegrations]] as const) {
+    const problem = v && jsonLimitError(v, MAX_EVENT_BYTES, what);
+    if (problem) throw badRequest(problem, "Send a smaller, flatter batch-level context (it is merged into every event).");
+  }
 
   const rejected: z.infer<typeof Rejection>[] = [];
   const serialized: string[] = [];
   const indexOf: number[] = [];
   let dropped = 0;
-  // Only a body larger than one event's limit can hold an oversized event: skip measuring otherwise.
-  // The record carries all of the event's stored content, so only events whose record is large are
-  // measured exactly (serializing every event again would double the parsing cost).
-  const measure = bodyBytes > MAX_EVENT_BYTES;
 
   for (let i = 0; i < events.length; i++) {
     let raw = events[i];
     if (!isObj(raw)) {
       rejected.push({ index: i, error: "an event must be a JSON object" });
+      continue;
+    }
+    // Size and nesting before anything else reads the event (validation, enrichment, serializing).
+    const problem = jsonLimitError(raw, MAX_EVENT_BYTES, "event");
+    if (problem) {
+      rejected.push({ index: i, error: problem });
       continue;
     }
     if (batchContext || batchIntegrations) {
@@ -85,15 +111,7 @@ async function ingest(c: Context<AppEnv>, events: unknown[], batch: Obj, bodyByt
       dropped++;
       continue;
     }
-    const json = JSON.stringify(record);
-    if (measure && json.length > MAX_EVENT_BYTES) {
-      const size = utf8Length(JSON.stringify(raw));
-      if (size > MAX_EVENT_BYTES) {
-        rejected.push({ index: i, error: `event is ${kb(size)}, over the ${kb(MAX_EVENT_BYTES)} limit per event` });
-        continue;
-      }
-    }
-    serialized.push(json);
+    serialized.push(JSON.stringify(record));
     indexOf.push(i);
   }
 
@@ -132,17 +150,17 @@ export function segmentRoutes(app: Hono<AppEnv>) {
     const candidate = Array.isArray(json) ? { batch: json } : json;
     const parsed = SegmentBatch.safeParse(candidate);
     if (!parsed.success) throw badRequest(`not a Segment batch: ${describeIssues(parsed.error)}`, 'Send {"batch": [event, …]}.');
-    return ingest(c, parsed.data.batch, parsed.data, body.byteLength, ascii);
+    return ingest(c, parsed.data.batch, parsed.data, ascii);
   };
-  for (const path of ["/v1/batch", "/v1/b", "/v1/import"]) app.post(path, readBody(MAX_BATCH_BYTES), batchHandler);
+  for (const path of BATCH_PATHS) app.post(path, headerWriteKey, readBody(MAX_BATCH_BYTES), batchHandler);
 
   for (const [type, paths] of SINGLE) {
     const handler = async (c: Context<AppEnv>) => {
       const body = c.get("body");
       const { json, ascii } = parseBody(c.req.header("content-type"), body);
       if (!isObj(json)) throw badRequest(`a ${type} call must be a JSON object`);
-      return ingest(c, [{ ...json, type }], json, body.byteLength, ascii);
+      return ingest(c, [{ ...json, type }], json, ascii);
     };
-    for (const path of paths) app.post(path, readBody(MAX_EVENT_BYTES), handler);
+    for (const path of paths) app.post(path, headerWriteKey, readBody(MAX_EVENT_BYTES), handler);
   }
 }

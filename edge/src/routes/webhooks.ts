@@ -1,37 +1,38 @@
 /**
- * Webhooks: Shopify, HubSpot (signature v3) and any other HMAC-signed source. Signatures are checked
- * on the raw body before it is parsed; a replayed delivery id is answered 200 and not stored again.
+ * Webhooks: Shopify, HubSpot (signature v3) and any other HMAC-signed source. The source's
+ * configuration and signature headers are checked before the body is read, the signature on the
+ * raw body before it is parsed. Replays are answered 200 and not stored again: by delivery id, and
+ * for Shopify and generic sources, whose ids and topics travel in unsigned headers, also by a hash
+ * of the signed body, so one captured body resent under new ids or relabelled topics is stored once.
  */
 import type { Context, Hono } from "hono";
-import { MAX_ID_CHARS, MAX_WEBHOOK_BYTES, QUEUE_MESSAGE_TARGET_BYTES } from "../../../contracts/limits.js";
+import { createMiddleware } from "hono/factory";
+import { MAX_WEBHOOK_BYTES, QUEUE_MESSAGE_TARGET_BYTES } from "../../../contracts/limits.js";
 import type { WebhookRecord } from "../../../contracts/records.js";
-import { HubSpotWebhookBody } from "../../../contracts/webhooks.js";
 import { config } from "../config.js";
-import { EdgeError, badRequest, unauthorized } from "../errors.js";
+import { EdgeError, badSignature, excerpt, unauthorized } from "../errors.js";
 import { stableId } from "../enrich/hash.js";
 import { alreadySeen, remember } from "../lib/dedup.js";
 import { bodyText, parseBodyJson } from "../lib/json-body.js";
-import { describeIssues } from "../lib/zod-error.js";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit.js";
 import { readBody } from "../middleware/read-body.js";
 import { sendRecords, utf8Length } from "../queue/producer.js";
 import type { AppEnv } from "../types.js";
 import { verifyHubSpotV3, verifyShopify, verifyTideline } from "../webhooks/signatures.js";
-import { timeOf, webhookRecord } from "../webhooks/records.js";
+import { genericRecords, hubspotRecords, shopifyRecords, webhookSecretOf, type Delivery } from "../webhooks/records.js";
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const id = (v: string | undefined) => (v ? v.trim().slice(0, MAX_ID_CHARS) : undefined);
 
 /**
- * Queues the records whose delivery ids were not seen before and remembers them afterwards.
- * A record too large for a queue message is refused with 413 (nothing of the delivery is queued),
- * so the sender retries or alerts instead of the data vanishing.
+ * Queues the records whose delivery ids (and body, when `bodyKey` is given) were not seen before
+ * and remembers them afterwards. A record too large for a queue message is refused with 413
+ * (nothing of the delivery is queued), so the sender retries or alerts instead of the data vanishing.
  */
-async function deliver(c: Context<AppEnv>, records: WebhookRecord[]) {
+async function deliver(c: Context<AppEnv>, records: WebhookRecord[], bodyKey: string | null) {
   const keys = records.map((r) => `wh:${r.provider}:${r.source}:${r.webhook_id}`);
-  const seen = await alreadySeen(c.env.DEDUP, keys);
-  const fresh = records.filter((_, i) => !seen[i]);
+  const seen = await alreadySeen(c.env.DEDUP, bodyKey ? [...keys, bodyKey] : keys);
+  const bodySeen = bodyKey ? seen[keys.length]! : false;
+  const fresh = records.filter((_, i) => !seen[i] && !bodySeen);
   const duplicates = records.length - fresh.length;
   if (fresh.length) {
     const serialized = fresh.map((r) => JSON.stringify(r));
@@ -40,7 +41,7 @@ async function deliver(c: Context<AppEnv>, records: WebhookRecord[]) {
     if (big) throw oversize(utf8Length(big));
     const { oversize: over } = await sendRecords(c.env.INGEST_QUEUE, "webhooks", serialized);
     if (over.length) throw oversize(utf8Length(serialized[over[0]!]!));
-    await remember(c.env.DEDUP, keys.filter((_, i) => !seen[i]));
+    await remember(c.env.DEDUP, [...keys.filter((_, i) => !seen[i]), ...(bodyKey ? [bodyKey] : [])]);
   }
   return c.json({
     success: true,
@@ -59,88 +60,76 @@ const oversize = (bytes: number) =>
     "Send smaller deliveries (for Shopify, subscribe with `fields` to trim payloads) or use POST /v1/bulk/webhooks for large files.",
   );
 
-function common(c: Context<AppEnv>) {
+function facts(c: Context<AppEnv>) {
   return { received_at: new Date(c.get("receivedAt")).toISOString(), request_id: c.get("requestId") };
 }
 
+function delivery(c: Context<AppEnv>): Delivery {
+  const body = c.get("body");
+  return { header: (n) => c.req.header(n), payload: parseBodyJson(c.req.header("content-type"), body), bodyHash: stableId(bodyText(body)) };
+}
+
+/** Checks, before the body is read, that the source is configured and the request carries its signature headers. */
+const signedBy = (source: (c: Context<AppEnv>) => string, headers: string[], hint: string) =>
+  createMiddleware<AppEnv>(async function signed(c, next) {
+    const name = source(c);
+    if (!webhookSecretOf(config(c.env), name)) {
+      throw unauthorized(
+        name === "shopify" || name === "hubspot" ? `${name === "shopify" ? "Shopify" : "HubSpot"} webhooks are not configured` : `no secret is configured for webhook source "${name}"`,
+        name === "shopify" ? "Set the SHOPIFY_SECRET secret." : name === "hubspot" ? "Set the HUBSPOT_SECRET secret." : `Add "${name}" to the WEBHOOK_SECRETS secret (a JSON object of source → secret).`,
+      );
+    }
+    const missing = headers.filter((h) => !c.req.header(h));
+    if (missing.length) throw badSignature(`missing ${missing.join(" and ")} header${missing.length > 1 ? "s" : ""}`, hint);
+    await next();
+  });
+
 export function webhookRoutes(app: Hono<AppEnv>) {
-  app.post("/v1/webhooks/shopify", readBody(MAX_WEBHOOK_BYTES), async (c) => {
-    const cfg = config(c.env);
-    if (!cfg.SHOPIFY_SECRET) throw unauthorized("Shopify webhooks are not configured", "Set the SHOPIFY_SECRET secret.");
-    const body = c.get("body");
-    verifyShopify(cfg.SHOPIFY_SECRET, body, c.req.header("x-shopify-hmac-sha256"));
-    const shop = id(c.req.header("x-shopify-shop-domain")) ?? null;
-    await enforceRateLimit(c, `shopify:${shop ?? clientIp(c.req.raw) ?? "-"}`);
-    const payload = parseBodyJson(c.req.header("content-type"), body);
-    const topic = id(c.req.header("x-shopify-topic"));
-    if (!topic) throw badRequest("missing X-Shopify-Topic header", "Shopify sends it with every webhook.");
-    const webhookId = id(c.req.header("x-shopify-webhook-id")) ?? id(c.req.header("x-shopify-event-id")) ?? `body-${stableId(bodyText(body))}`;
-    return deliver(c, [
-      webhookRecord({
-        provider: "shopify",
-        source: "shopify",
-        webhook_id: webhookId,
-        topic,
-        account: shop,
-        event_ts: timeOf(c.req.header("x-shopify-triggered-at")),
-        payload,
-        ...common(c),
-      }),
-    ]);
-  });
+  app.post(
+    "/v1/webhooks/shopify",
+    signedBy(() => "shopify", ["x-shopify-hmac-sha256"], "Shopify signs every webhook; check that the request comes from Shopify."),
+    readBody(MAX_WEBHOOK_BYTES),
+    async (c) => {
+      const cfg = config(c.env);
+      verifyShopify(cfg.SHOPIFY_SECRET!, c.get("body"), c.req.header("x-shopify-hmac-sha256"));
+      await enforceRateLimit(c, `shopify:${c.req.header("x-shopify-shop-domain")?.slice(0, 255) ?? clientIp(c) ?? "-"}`);
+      const d = delivery(c);
+      return deliver(c, shopifyRecords(d, facts(c), cfg), `wh:shopify:shopify:body:${d.bodyHash}`);
+    },
+  );
 
-  app.post("/v1/webhooks/hubspot", readBody(MAX_WEBHOOK_BYTES), async (c) => {
-    const cfg = config(c.env);
-    if (!cfg.HUBSPOT_SECRET) throw unauthorized("HubSpot webhooks are not configured", "Set the HUBSPOT_SECRET secret.");
-    const body = c.get("body");
-    const url = new URL(c.req.url);
-    const uris = [c.req.url];
-    if (cfg.PUBLIC_BASE_URL) uris.push(cfg.PUBLIC_BASE_URL.replace(/\/$/, "") + url.pathname + url.search);
-    verifyHubSpotV3(cfg.HUBSPOT_SECRET, c.req.method, uris, body, c.req.header("x-hubspot-signature-v3"), c.req.header("x-hubspot-request-timestamp"));
-    await enforceRateLimit(c, `hubspot:${clientIp(c.req.raw) ?? "-"}`);
-    const parsed = HubSpotWebhookBody.safeParse(parseBodyJson(c.req.header("content-type"), body));
-    if (!parsed.success) throw badRequest(`not a HubSpot webhook body: ${describeIssues(parsed.error)}`);
-    // One record per subscription event: HubSpot retries whole batches, so dedup works per event.
-    return deliver(
-      c,
-      parsed.data.map((e) =>
-        webhookRecord({
-          provider: "hubspot",
-          source: "hubspot",
-          webhook_id: `${e.portalId ?? "-"}:${e.eventId}`,
-          topic: e.subscriptionType ?? "unknown",
-          account: e.portalId == null ? null : String(e.portalId),
-          event_ts: timeOf(e.occurredAt),
-          payload: e,
-          ...common(c),
-        }),
-      ),
-    );
-  });
+  app.post(
+    "/v1/webhooks/hubspot",
+    signedBy(() => "hubspot", ["x-hubspot-signature-v3", "x-hubspot-request-timestamp"], "Use HubSpot webhooks with signature version 3."),
+    readBody(MAX_WEBHOOK_BYTES),
+    async (c) => {
+      const cfg = config(c.env);
+      const url = new URL(c.req.url);
+      const uris = [c.req.url];
+      if (cfg.PUBLIC_BASE_URL) uris.push(cfg.PUBLIC_BASE_URL.replace(/\/$/, "") + url.pathname + url.search);
+      verifyHubSpotV3(cfg.HUBSPOT_SECRET!, c.req.method, uris, c.get("body"), c.req.header("x-hubspot-signature-v3"), c.req.header("x-hubspot-request-timestamp"));
+      await enforceRateLimit(c, `hubspot:${clientIp(c) ?? "-"}`);
+      // Event ids are inside the signed body: dedup by id is enough.
+      return deliver(c, hubspotRecords(parseBodyJson(c.req.header("content-type"), c.get("body")), facts(c), cfg), null);
+    },
+  );
 
-  app.post("/v1/webhooks/:source", readBody(MAX_WEBHOOK_BYTES), async (c) => {
-    const source = c.req.param("source");
-    const cfg = config(c.env);
-    if (!SOURCE_NAME.test(source)) throw new EdgeError(404, "not_found", `"${source.slice(0, 64)}" is not a valid webhook source name`, "Use lowercase letters, digits, - and _.");
-    const secret = cfg.WEBHOOK_SECRETS[source];
-    if (!secret) throw unauthorized(`no secret is configured for webhook source "${source}"`, `Add "${source}" to the WEBHOOK_SECRETS secret (a JSON object of source → secret).`);
-    const body = c.get("body");
-    verifyTideline(secret, body, c.req.header("x-tideline-signature"));
-    await enforceRateLimit(c, `webhook:${source}:${clientIp(c.req.raw) ?? "-"}`);
-    const payload = parseBodyJson(c.req.header("content-type"), body);
-    const fields = isObj(payload) ? payload : {};
-    const topicField = [c.req.header("x-tideline-topic"), fields.type, fields.event, fields.topic].find((v) => typeof v === "string" && v);
-    return deliver(c, [
-      webhookRecord({
-        provider: "generic",
-        source,
-        webhook_id: id(c.req.header("idempotency-key")) ?? `body-${stableId(bodyText(body))}`,
-        topic: (topicField as string | undefined)?.slice(0, MAX_ID_CHARS) ?? "unknown",
-        account: null,
-        event_ts: timeOf(fields.occurred_at) ?? timeOf(fields.timestamp) ?? timeOf(fields.created_at),
-        payload,
-        ...common(c),
-      }),
-    ]);
-  });
+  app.post(
+    "/v1/webhooks/:source",
+    async function validSource(c, next) {
+      const source = c.req.param("source") ?? "";
+      if (!SOURCE_NAME.test(source)) throw new EdgeError(404, "not_found", `"${excerpt(source)}" is not a valid webhook source name`, "Use lowercase letters, digits, - and _.");
+      await next();
+    },
+    signedBy((c) => c.req.param("source") ?? "", ["x-tideline-signature"], 'Sign the body: X-Tideline-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>.'),
+    readBody(MAX_WEBHOOK_BYTES),
+    async (c) => {
+      const source = c.req.param("source")!;
+      const cfg = config(c.env);
+      verifyTideline(webhookSecretOf(cfg, source)!, c.get("body"), c.req.header("x-tideline-signature"));
+      await enforceRateLimit(c, `webhook:${source}:${clientIp(c) ?? "-"}`);
+      const d = delivery(c);
+      return deliver(c, genericRecords(source, d, facts(c), cfg), `wh:generic:${source}:body:${d.bodyHash}`);
+    },
+  );
 }

@@ -51,7 +51,13 @@ export function verifyHubSpotV3(
   throw badSignature("X-HubSpot-Signature-v3 does not match", "Check HUBSPOT_SECRET (the app's client secret) and, behind a proxy, PUBLIC_BASE_URL.");
 }
 
-export function verifyTideline(secret: string, body: Uint8Array, header: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): void {
+/** A parsed X-Tideline-Signature header: its timestamp and v1 signatures, fresh (else 401). */
+export interface TidelineSignature {
+  t: string;
+  v1: string[];
+}
+
+export function parseTidelineSignature(header: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): TidelineSignature {
   if (!header) throw badSignature("missing X-Tideline-Signature header", 'Sign the body: X-Tideline-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>.');
   let t: string | undefined;
   const v1: string[] = [];
@@ -65,9 +71,26 @@ export function verifyTideline(secret: string, body: Uint8Array, header: string 
   }
   if (!t || !/^\d{1,12}$/.test(t) || !v1.length) throw badSignature("X-Tideline-Signature must look like t=<unix seconds>,v1=<hex>");
   if (Math.abs(nowSeconds - Number(t)) > WEBHOOK_TOLERANCE_SECONDS) throw stale(`the signature timestamp is more than ${WEBHOOK_TOLERANCE_SECONDS} s from now`);
-  const expected = hmac(secret, `${t}.`, body).toString("hex");
-  // Several v1 values allow rotating the secret: any one matching is enough.
-  let ok = false;
-  for (const candidate of v1) if (safeEqual(expected, candidate)) ok = true;
-  if (!ok) throw badSignature("X-Tideline-Signature does not match the body", "Check the secret configured for this source in WEBHOOK_SECRETS.");
+  return { t, v1 };
+}
+
+/** An HMAC over `t.` and then whatever is fed to it (a streamed upload), checked against the signature. */
+export function tidelineVerifier(secret: string, sig: TidelineSignature) {
+  const h = createHmac("sha256", secret).update(`${sig.t}.`);
+  return {
+    update: (chunk: Uint8Array) => void h.update(chunk),
+    /** True when any v1 value matches (several allow rotating the secret). */
+    matches(): boolean {
+      const expected = h.digest("hex");
+      let ok = false;
+      for (const candidate of sig.v1) if (safeEqual(expected, candidate)) ok = true;
+      return ok;
+    },
+  };
+}
+
+export function verifyTideline(secret: string, body: Uint8Array, header: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): void {
+  const v = tidelineVerifier(secret, parseTidelineSignature(header, nowSeconds));
+  v.update(body);
+  if (!v.matches()) throw badSignature("X-Tideline-Signature does not match the body", "Check the secret configured for this source in WEBHOOK_SECRETS.");
 }

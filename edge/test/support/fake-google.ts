@@ -4,6 +4,7 @@
  * Used where the Google side is not what a test is about; the real stand-ins are exercised by the
  * Node-side cross-layer tests.
  */
+import { Gunzip } from "fflate";
 import { transport } from "../../src/google/http.js";
 
 export interface Recorded {
@@ -13,9 +14,10 @@ export interface Recorded {
   body: Uint8Array;
 }
 
-export function installFakeGoogle() {
+export function installFakeGoogle(opts: { beforeFirstChunk?: () => Promise<void> } = {}) {
   const requests: Recorded[] = [];
   let stored = new Uint8Array();
+  let chunks = 0;
   const published: { attributes: Record<string, string>; data: string }[] = [];
   const real = transport.fetch;
   transport.fetch = async (url, init) => {
@@ -28,6 +30,7 @@ export function installFakeGoogle() {
       return new Response(null, { status: 200, headers: { location: "http://127.0.0.1:4443/upload/session/abc" } });
     }
     if (url.endsWith("/upload/session/abc") && init?.method === "PUT") {
+      if (chunks++ === 0) await opts.beforeFirstChunk?.();
       const merged = new Uint8Array(stored.byteLength + body.byteLength);
       merged.set(stored);
       merged.set(body, stored.byteLength);
@@ -48,6 +51,17 @@ export function installFakeGoogle() {
     requests,
     published,
     stored: () => stored,
+    /** The stored object, gunzipped (every member: bulk uploads are written as several). */
+    async storedText(): Promise<string> {
+      const parts: Uint8Array[] = [];
+      new Gunzip((chunk) => void parts.push(chunk)).push(stored, true);
+      return new TextDecoder().decode(await new Blob(parts).arrayBuffer());
+    },
+    /** The JSON body of the resumable session's start request (name, contentType, metadata). */
+    started(): { name: string; contentType: string; metadata: Record<string, string> } | undefined {
+      const start = requests.find((r) => r.url.includes("uploadType=resumable"));
+      return start ? JSON.parse(new TextDecoder().decode(start.body)) : undefined;
+    },
     restore() {
       transport.fetch = real;
     },

@@ -88,6 +88,7 @@ export async function insertEvents(exec: Executor, events: EventInput[], loadedA
     consent: {},
     geo_source: "none",
     is_bot: e.is_bot ?? false,
+    is_server_side: false,
     page_path: e.page_path ?? "/",
     referrer_medium: e.referrer_medium ?? null,
     referrer_source: e.referrer_source ?? null,

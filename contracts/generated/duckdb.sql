@@ -98,7 +98,7 @@ COMMENT ON COLUMN raw.events.ua_device_type IS 'desktop, mobile, tablet, smarttv
 COMMENT ON COLUMN raw.events.ua_device_vendor IS 'Device vendor.';
 COMMENT ON COLUMN raw.events.ua_device_model IS 'Device model.';
 COMMENT ON COLUMN raw.events.is_bot IS 'True when the user agent is a known bot, crawler or headless browser.';
-COMMENT ON COLUMN raw.events.is_server_side IS 'True when the event came from a server-side library (no browser user agent): never judged a bot by the request''s user agent, kept out of sessionization.';
+COMMENT ON COLUMN raw.events.is_server_side IS 'True when the event came from a server-side library (no browser user agent): never judged a bot by the request''s user agent, kept out of sessionization. False in records archived before the edge judged it.';
 COMMENT ON COLUMN raw.events.page_url IS 'context.page.url without credentials, fragment and query parameters other than utm_* and ad click ids (click ids only with analytics consent).';
 COMMENT ON COLUMN raw.events.page_path IS 'Path of the page URL.';
 COMMENT ON COLUMN raw.events.page_host IS 'Host of the page URL.';

@@ -7,10 +7,13 @@ export interface Column {
   type: WarehouseType;
   nullable: boolean;
   description: string;
+  /** The contract's default when it is not null: loaders that read a record's text fill it in. */
+  default?: string | number | boolean;
 }
 
 interface Def {
   type: string;
+  defaultValue?: unknown;
   format?: string;
   innerType?: z.ZodType;
   in?: z.ZodType;
@@ -50,8 +53,10 @@ export function columnsOf(schema: z.ZodObject): Column[] {
     let s = field as z.ZodType;
     let nullable = false;
     let description = s.description;
+    let fallback: unknown = null;
     for (;;) {
       const def = defOf(s);
+      if (def.type === "default") fallback = def.defaultValue;
       if ((def.type === "nullable" || def.type === "optional" || def.type === "default") && def.innerType) {
         nullable = nullable || def.type !== "default";
         s = def.innerType;
@@ -61,6 +66,8 @@ export function columnsOf(schema: z.ZodObject): Column[] {
       break;
     }
     if (!description) throw new Error(`contracts: column ${name} has no description; every column needs one`);
-    return { name, type: warehouseType(s, name), nullable, description };
+    const column: Column = { name, type: warehouseType(s, name), nullable, description };
+    if (typeof fallback === "string" || typeof fallback === "number" || typeof fallback === "boolean") column.default = fallback;
+    return column;
   });
 }

@@ -21,3 +21,18 @@ export function readJsonColumns(t: TableSpec, omit: readonly string[] = []): str
 }
 
 export const columnNames = (t: TableSpec) => columnsOf(t.schema).map((c) => c.name);
+
+/**
+ * `s.* EXCLUDE (…), COALESCE(s.col, <default>) AS col, …` for rows read from a record's text: a
+ * member the text omits reads as NULL, which is the contract's default for nullable columns but not
+ * for columns with another default (records archived before such a column existed).
+ */
+export function selectWithDefaults(t: TableSpec, alias: string, exclude: readonly string[] = []): string {
+  const defaulted = columnsOf(t.schema).filter((c) => c.default !== undefined);
+  const literal = (v: string | number | boolean) => (typeof v === "string" ? `'${v.replaceAll("'", "''")}'` : String(v));
+  const excluded = [...exclude, ...defaulted.map((c) => c.name)];
+  return [
+    excluded.length ? `${alias}.* EXCLUDE (${excluded.join(", ")})` : `${alias}.*`,
+    ...defaulted.map((c) => `COALESCE(${alias}.${c.name}, ${literal(c.default!)}) AS ${c.name}`),
+  ].join(", ");
+}

@@ -17,7 +17,7 @@ import type { Stream } from "../../contracts/records.js";
 import type { CommitOptions, WarehouseSink } from "../../pipeline/warehouse-sink.js";
 import type { CommitBatch, Lookup, StoredState } from "../../pipeline/transforms/batch.js";
 import { CORE_COLUMNS, CORE_TABLES, keyOf, type AppliedPosition, type CoreTableName } from "../../pipeline/transforms/cdc.js";
-import { columnNames, readJsonColumns, warehouseDdl } from "./ddl.js";
+import { columnNames, readJsonColumns, selectWithDefaults, warehouseDdl } from "./ddl.js";
 import { writeRowsNdjson, writeSourcesNdjson } from "../stage-ndjson.js";
 import { lockDown, NO_EXTENSION_LOADING, openWarehouseFile } from "./open.js";
 import { hasSourceText } from "../../pipeline/transforms/parse.js";
@@ -193,7 +193,7 @@ export class DuckDbSink implements WarehouseSink {
       const ts = "epoch_ms(s.event_ts)";
       const lateness = `CASE WHEN w.wm IS NOT NULL AND ${ts} < w.wm THEN w.wm - ${ts} ELSE 0 END`;
       out.push(
-        `INSERT INTO ${tableId(rawEvents)} BY NAME SELECT s.* EXCLUDE (filename), CAST(timezone('UTC', s.event_ts) AS DATE) AS event_date, (${lateness}) > 0 AS is_late,
+        `INSERT INTO ${tableId(rawEvents)} BY NAME SELECT ${selectWithDefaults(rawEvents, "s", ["filename"])}, CAST(timezone('UTC', s.event_ts) AS DATE) AS event_date, (${lateness}) > 0 AS is_late,
            ${lateness} AS lateness_ms, ${sqlString(b.loadedAt)}::TIMESTAMPTZ AS loaded_at
          FROM read_json([${files.map(([f]) => sqlString(f)).join(", ")}], format = 'newline_delimited', columns = ${columns}, filename = true) s
          JOIN (VALUES ${files.map(([f, w]) => `(${sqlString(f)}, ${w === null ? "NULL" : w}::BIGINT)`).join(", ")}) AS w(filename, wm) USING (filename)${conflict === null ? "" : ` ON CONFLICT ${conflict}`}`,

@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Node-side tests: contracts, local stand-ins (GCS store, Pub/Sub emulator), pipeline, warehouse, CLI.
+// Node-side tests: contracts, local emulators (Cloud Storage, Pub/Sub), pipeline, warehouse, CLI.
 // Edge tests run in workerd through edge/vitest.config.ts.
 export default defineConfig({
   test: {

@@ -1,5 +1,5 @@
 /**
- * Edge → Queue → consumer → Pub/Sub emulator + GCS store, for real: every accepted record reaches its
+ * Edge → Queue → consumer → Pub/Sub emulator + Cloud Storage emulator, for real: every accepted record reaches its
  * topic and the raw archive; with faults injected in front of both (20% 429/503/dropped connections)
  * 10,000 events still arrive, once each in the archive and at least once on Pub/Sub; poison ends as
  * a dead letter with its reason.

@@ -89,8 +89,9 @@ it("a consumer that fails mid-batch (archive down after Pub/Sub succeeded) loses
   const ids = new Set(batches.flatMap((b) => b.batch.map((e) => e.messageId)));
   const topic = await subscribe(stack.pubsub, "events");
   await send(stack.edgeUrl, batches);
-  await new Promise((r) => setTimeout(r, 4000));
-  expect(stack.proxies.gcs!.stats.requests).toBeGreaterThan(0);
+  // Until the consumer has tried (and failed) to write the archive at least twice.
+  await waitFor("archive attempts", async () => stack!.proxies.gcs!.stats.requests, (n) => n >= 2, 60_000);
+  expect(stack.proxies.gcs!.stats.requests).toBeGreaterThanOrEqual(2);
   stack.proxies.gcs!.setFaultRate(0);
   const got = await topic.until((ms) => new Set(ms.map((m) => JSON.parse(m.data).message_id)).size >= ids.size, 120_000);
   await topic.close();

@@ -1,6 +1,6 @@
 /**
  * `npx tideline backfill --from <date> --to <date> [--streams events,webhooks,cdc]`: replays the raw
- * archive (gzip NDJSON in the raw bucket of the local GCS store) for a UTC date range into the
+ * archive (gzip NDJSON in the raw bucket of the Cloud Storage emulator) for a UTC date range into the
  * warehouse, with a progress bar on stderr. Re-running gives the same tables. While `npm start`
  * runs, the pipeline process holds the warehouse, so the backfill runs there through its operator API.
  */
@@ -88,7 +88,7 @@ export async function backfill(
       return 1;
     }
     const msg = (e as Error).message;
-    const hint = /ECONNREFUSED|fetch failed/.test(msg) ? ` (is the local GCS store running? npm start starts it; STORAGE_EMULATOR_HOST points elsewhere)` : "";
+    const hint = /ECONNREFUSED|fetch failed/.test(msg) ? ` (is the Cloud Storage emulator running? npm start starts it; STORAGE_EMULATOR_HOST points elsewhere)` : "";
     err.write(`tideline backfill: ${msg}${hint}\n`);
     return 1;
   }

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { startLocal } from "../../infra/local/start.js";
 
 export function startCommand(): Command {
-  return new Command("start").description("start the local platform (Pub/Sub emulator, GCS store, edge, pipeline); Ctrl-C stops it").action(async () => {
+  return new Command("start").description("start the local platform (Pub/Sub and Cloud Storage emulators, edge, pipeline); Ctrl-C stops it").action(async () => {
     process.exitCode = await startLocal();
   });
 }

@@ -7,10 +7,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { PubSub } from "@google-cloud/pubsub";
 import { loadResources, type Resources } from "../resources.js";
+import { PrerequisiteError } from "./prerequisite.js";
 
-export class PrerequisiteError extends Error {
-  override name = "PrerequisiteError";
-}
+export { PrerequisiteError };
 
 export interface EmulatorHandle {
   /** host:port, the value for PUBSUB_EMULATOR_HOST. */

@@ -22,6 +22,8 @@ export function localSettings() {
     edgePort: port("TIDELINE_EDGE_PORT", 8787),
     pubsubPort: port("TIDELINE_PUBSUB_PORT", 8085),
     gcsPort: port("TIDELINE_GCS_PORT", 4443),
+    bigqueryPort: port("TIDELINE_BIGQUERY_PORT", 9050),
+    bigqueryGrpcPort: port("TIDELINE_BIGQUERY_GRPC_PORT", 9060),
     dashboardPort: port("TIDELINE_DASHBOARD_PORT", 3000),
   };
 }

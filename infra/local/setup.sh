@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# What `npm install` does not install: Debian packages for browser tests and the Python virtual
-# environments (pinned lock files) that the Beam pipeline, the Airflow DAGs and their tests need.
-# `npm start` needs none of this; `npm start -- --engine beam` runs the beam part on first use.
+# What `npm install` does not install: Debian packages for browser tests, the Python virtual
+# environments (pinned lock files) that the Beam pipeline, the Airflow DAGs and their tests need, and
+# the Go tools of --engine beam (Prism, the BigQuery emulator). `npm start` needs none of this;
+# `npm start -- --engine beam` runs the beam and go parts on first use.
 #
-#   infra/local/setup.sh            everything (what .ci/run calls)
+#   infra/local/setup.sh            everything (what .ci/run calls, after npm install)
 #   infra/local/setup.sh beam       the Beam pipeline's venv only (.venv/beam)
 #   infra/local/setup.sh airflow    the Airflow venv only (.venv/airflow)
 #   infra/local/setup.sh apt        Debian packages only (chromium)
+#   infra/local/setup.sh go         the Beam Prism runner into .tools/bin (infra/tools; needs npm install first)
+#   infra/local/setup.sh bigquery-emulator
+#                                   goccy/bigquery-emulator 0.6.6 (clang; 20-25 min on 2 idle cores: not in `all`)
 #
 # Each venv is rebuilt only when its lock file changed since it was built (a stamp inside the venv).
 set -euo pipefail
@@ -90,15 +94,53 @@ apt_packages() {
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 }
 
+# go / bigquery-emulator: pinned Go tools of infra/tools, each built once (infra/tools/build.ts skips what
+# matches its pin). The BigQuery emulator's C++ (go-zetasql) compiles only with clang, so Debian's clang
+# comes first; it takes 20-25 minutes on two idle cores, so `all` (CI) leaves it out.
+need_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    say "Go 1.26 is required to build $1, and 'go' was not found."
+    say "Install Go 1.26 or later (https://go.dev/doc/install), then run: bash infra/local/setup.sh $2"
+    exit 1
+  fi
+  if [ ! -x "$ROOT/node_modules/.bin/tsx" ]; then
+    say "run npm install first: the Go tools are built by infra/tools/build.ts"
+    exit 1
+  fi
+}
+
+go_tools() {
+  need_go "the Prism runner" go
+  "$ROOT/node_modules/.bin/tsx" "$ROOT/infra/tools/build.ts" prism
+}
+
+bigquery_emulator() {
+  need_go "the BigQuery emulator" bigquery-emulator
+  if ! command -v clang++ >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      say "installing Debian's clang (the BigQuery emulator's C++ compiles only with clang)…"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq && apt-get install -y -qq clang >/dev/null
+    else
+      say "clang++ is missing (the BigQuery emulator's C++ compiles only with clang): install Debian's clang package"
+      exit 1
+    fi
+  fi
+  "$ROOT/node_modules/.bin/tsx" "$ROOT/infra/tools/build.ts" bigquery-emulator
+}
+
 what="${1:-all}"
 case "$what" in
   beam) venv beam pipeline/beam/requirements.lock ;;
   airflow) venv airflow dags/requirements.lock ;;
   apt) apt_packages ;;
+  go) go_tools ;;
+  bigquery-emulator) bigquery_emulator ;;
   all)
     apt_packages
     venv beam pipeline/beam/requirements.lock
     venv airflow dags/requirements.lock
+    go_tools
     ;;
-  *) say "usage: infra/local/setup.sh [all|beam|airflow|apt]"; exit 2 ;;
+  *) say "usage: infra/local/setup.sh [all|beam|airflow|apt|go|bigquery-emulator]"; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole local platform in the foreground. Services start in order (Pub/Sub
- * emulator, GCS store, edge Worker, pipeline), each log line is prefixed with its part, a table
+ * emulator, Cloud Storage emulator, edge Worker, pipeline), each log line is prefixed with its part, a table
  * says what listens where, and SIGINT/SIGTERM stop everything in reverse order. If a part dies,
  * the rest are stopped and the exit code is non-zero.
  */
@@ -8,7 +8,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bucketName, loadResources } from "../resources.js";
-import { PrerequisiteError, ensureResources, startPubSubEmulator } from "./pubsub-emulator.js";
+import { goTool, toolProblem } from "../tools/tools.js";
+import { startGcsEmulator } from "./gcs-emulator.js";
+import { PrerequisiteError } from "./prerequisite.js";
+import { checkPubSubPrerequisites, ensureResources, startPubSubEmulator } from "./pubsub-emulator.js";
 import { REPO_ROOT, localSettings, type LocalSettings } from "./settings.js";
 
 export interface Service {
@@ -18,6 +21,8 @@ export interface Service {
   stop(): Promise<void>;
   /** What to print in the table once everything is up. */
   url(): string;
+  /** What is missing to start it, each with what to run; checked for every service before any starts. */
+  prerequisites?(): string[];
 }
 
 const COLORS = { pubsub: 35, gcs: 36, edge: 33, pipeline: 32, tideline: 1 } as Record<string, number>;
@@ -50,6 +55,15 @@ function pubsubService(s: LocalSettings): Service {
   const log = prefixer("pubsub");
   return {
     name: "pubsub",
+    prerequisites() {
+      try {
+        checkPubSubPrerequisites();
+        return [];
+      } catch (e) {
+        if (e instanceof PrerequisiteError) return [e.message];
+        throw e;
+      }
+    },
     async start() {
       starting = startPubSubEmulator({ port: s.pubsubPort, dataDir: join(s.dataDir, "pubsub"), project: s.project, log });
       const handle = await starting;
@@ -66,38 +80,28 @@ function pubsubService(s: LocalSettings): Service {
   };
 }
 
-interface GcsStoreModule {
-  startGcsStore(o: { host?: string; port?: number; dataDir: string; buckets?: string[]; log?: (l: string) => void }): Promise<{ url: string; close(): Promise<void> }>;
-}
-
 function gcsService(s: LocalSettings): Service {
-  let store: { close(): Promise<void> } | null = null;
-  let skipped = false;
+  let starting: ReturnType<typeof startGcsEmulator> | null = null;
   const log = prefixer("gcs");
   return {
     name: "gcs",
+    prerequisites: () => [toolProblem(goTool("gcs-emulator"))].filter((p): p is string => p !== null),
     async start() {
-      const candidates = ["storage/index.ts"].map((p) => join(REPO_ROOT, "infra/local", p)).filter(existsSync);
-      if (!candidates.length) {
-        log("the local GCS store (infra/local/storage) is not in this checkout: the raw archive is off");
-        skipped = true;
-        return;
-      }
-      const mod = (await import(candidates[0]!)) as GcsStoreModule;
       const r = loadResources();
-      store = await mod.startGcsStore({
-        host: "127.0.0.1",
+      starting = startGcsEmulator({
         port: s.gcsPort,
         dataDir: join(s.dataDir, "gcs"),
         buckets: [bucketName(r.buckets.raw, s.project), bucketName(r.buckets.landing, s.project)],
         log,
       });
-      process.env.STORAGE_EMULATOR_HOST = `http://127.0.0.1:${s.gcsPort}`;
+      const handle = await starting;
+      process.env.STORAGE_EMULATOR_HOST = handle.url;
     },
     async stop() {
-      await store?.close();
+      const handle = await starting?.catch(() => null);
+      await handle?.stop();
     },
-    url: () => (skipped ? "(not available in this checkout)" : `http://127.0.0.1:${s.gcsPort} (Cloud Storage JSON API)`),
+    url: () => `http://127.0.0.1:${s.gcsPort} (Cloud Storage emulator, fake-gcs-server; data in ${join(s.dataDir, "gcs")})`,
   };
 }
 
@@ -202,11 +206,16 @@ export async function startLocal(opts: { services?: Service[] } = {}): Promise<n
     say(`tideline is already running (pid ${other}) with data in ${s.dataDir}; stop it first (Ctrl-C in its terminal, or kill ${other}).`);
     return 1;
   }
+  const services = opts.services ?? localServices(s);
+  // All at once, before anything starts: a new machine may lack several.
+  const missing = services.flatMap((svc) => svc.prerequisites?.() ?? []);
+  if (missing.length) {
+    for (const m of missing) say(`missing prerequisite: ${m}`);
+    return 1;
+  }
   mkdirSync(s.dataDir, { recursive: true });
   writeFileSync(s.pidFile, String(process.pid));
   process.env.METADATA_SERVER_DETECTION ??= "none";
-
-  const services = opts.services ?? localServices(s);
   const started: Service[] = [];
   let shuttingDown: Promise<void> | null = null;
   let exitCode = 0;

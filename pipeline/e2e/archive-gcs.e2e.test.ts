@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Storage } from "@google-cloud/storage";
-import { startGcsStore } from "../../infra/local/storage/index.js";
+import { startGcsEmulator, type GcsEmulatorHandle } from "../../infra/local/gcs-emulator.js";
 import { DuckDbSink } from "../../warehouse/duckdb/sink.js";
 import { runReadOnly } from "../../warehouse/duckdb/query.js";
 import { runBackfill } from "../backfill.js";
@@ -11,19 +11,19 @@ import { GcsArchive } from "../sources/archive.js";
 import { eventRecord } from "../testing/records.js";
 
 const BUCKET = "tideline-local-raw";
-let store: { url: string; close(): Promise<void> };
+let store: GcsEmulatorHandle;
 let dir: string;
 beforeAll(async () => {
   mkdirSync(join(process.cwd(), ".data/scratch"), { recursive: true });
   dir = mkdtempSync(join(process.cwd(), ".data/scratch/gcs-"));
-  store = await startGcsStore({ host: "127.0.0.1", port: 0, dataDir: join(dir, "gcs"), buckets: [BUCKET] });
+  store = await startGcsEmulator({ port: 0, dataDir: join(dir, "gcs"), buckets: [BUCKET] });
 });
 afterAll(async () => {
-  await store?.close();
+  await store?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("backfill from the local GCS store", () => {
+describe("backfill from the Cloud Storage emulator", () => {
   it("lists the archive by date and stream prefix, reads the gzip objects and loads each event once", async () => {
     const storage = new Storage({ apiEndpoint: store.url, projectId: "tideline-local" });
     const day1 = Array.from({ length: 30 }, (_, i) => eventRecord(70_000 + i, `2026-11-21T08:${String(i).padStart(2, "0")}:00.000Z`));

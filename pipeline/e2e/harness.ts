@@ -1,4 +1,7 @@
-/** Shared set-up of the end-to-end tests: emulator, topics/subscriptions, a DuckDB file, a running pipeline. */
+/**
+ * Shared set-up of the end-to-end tests: the Pub/Sub emulator with topics/subscriptions, optionally
+ * the Cloud Storage emulator with the buckets, a DuckDB file, a running pipeline.
+ */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PubSub } from "@google-cloud/pubsub";
@@ -8,6 +11,8 @@ import { PubSubSource } from "../sources/pubsub.js";
 import { StreamingPipeline, type StreamingOptions } from "../streaming.js";
 import { startEmulator, type Emulator } from "../testing/pubsub-emulator.js";
 import { ensureResources } from "../../infra/local/pubsub-emulator.js";
+import { startGcsEmulator, type GcsEmulatorHandle } from "../../infra/local/gcs-emulator.js";
+import { LANDING_BUCKET, RAW_BUCKET } from "../options.js";
 
 export const PROJECT = "tideline-local";
 
@@ -15,10 +20,12 @@ export interface Harness {
   emulator: Emulator;
   pubsub: PubSub;
   dbPath: string;
+  /** With `{ gcs: true }`: the Cloud Storage emulator (raw and landing buckets); STORAGE_EMULATOR_HOST points at it. */
+  gcs?: GcsEmulatorHandle;
   close(): Promise<void>;
 }
 
-export async function startHarness(name: string): Promise<Harness> {
+export async function startHarness(name: string, opts: { gcs?: boolean } = {}): Promise<Harness> {
   const emulator = await startEmulator();
   process.env.PUBSUB_EMULATOR_HOST = emulator.host;
   process.env.METADATA_SERVER_DETECTION = "none";
@@ -30,13 +37,19 @@ export async function startHarness(name: string): Promise<Harness> {
   const dbPath = join(dir, `${name}-${process.pid}.duckdb`);
   rmSync(dbPath, { force: true });
   rmSync(dbPath + ".wal", { force: true });
+  const gcsDir = join(dir, `${name}-${process.pid}-gcs`);
+  const gcs = opts.gcs ? await startGcsEmulator({ port: 0, dataDir: gcsDir, buckets: [RAW_BUCKET, LANDING_BUCKET] }) : undefined;
+  if (gcs) process.env.STORAGE_EMULATOR_HOST = gcs.url;
   return {
     emulator,
     pubsub,
     dbPath,
+    ...(gcs ? { gcs } : {}),
     async close() {
       await pubsub.close();
       await emulator.stop();
+      await gcs?.stop();
+      rmSync(gcsDir, { recursive: true, force: true });
       rmSync(dbPath, { force: true });
       rmSync(dbPath + ".wal", { force: true });
     },

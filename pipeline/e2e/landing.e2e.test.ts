@@ -4,14 +4,16 @@ import { PubSub } from "@google-cloud/pubsub";
 import { DuckDbSink } from "../../warehouse/duckdb/sink.js";
 import { runReadOnly } from "../../warehouse/duckdb/query.js";
 import { LandingLoader } from "../sources/landing.js";
-import type { LandingReader } from "../sources/landing.js";
+import { Storage } from "@google-cloud/storage";
+import { GcsArchive } from "../sources/archive.js";
+import { LANDING_BUCKET } from "../options.js";
 import type { BatchStats } from "../transforms/batch.js";
 import { eventRecord } from "../testing/records.js";
 import { PROJECT, startHarness, until, type Harness } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness("landing");
+  h = await startHarness("landing", { gcs: true });
 });
 afterAll(async () => {
   await h?.close();
@@ -23,8 +25,16 @@ describe("landing uploads", () => {
     const old = Array.from({ length: 25 }, (_, i) => eventRecord(80_000 + i, new Date(Date.parse("2026-11-01T10:00:00Z") + i * 60_000).toISOString()));
     // A record claiming another source than the uploader's credential (the object's metadata).
     const forged = eventRecord(90_000, "2026-11-01T12:00:00.000Z", { source: "ios" });
-    const objects = new Map([[objectId, gzipSync([...old.map((r) => JSON.stringify(r)), '{"type":"track","event":"raw SDK call"}', JSON.stringify(forged)].join("\n"))]]);
-    const reader: LandingReader = { list: async () => [], read: async (n) => objects.get(n)!, metadata: async () => ({ stream: "events", source: "web", request_id: "req-1" }) };
+    // In the Cloud Storage emulator as the edge stores it (gzip bytes, application/gzip, the uploader in its metadata).
+    const gz = gzipSync([...old.map((r) => JSON.stringify(r)), '{"type":"track","event":"raw SDK call"}', JSON.stringify(forged)].join("\n"));
+    const storage = new Storage({ apiEndpoint: h.gcs!.url, projectId: PROJECT });
+    await storage.bucket(LANDING_BUCKET).file(objectId).save(gz, {
+      resumable: true,
+      contentType: "application/gzip",
+      metadata: { metadata: { stream: "events", source: "web", request_id: "req-1" } },
+      preconditionOpts: { ifGenerationMatch: 0 },
+    });
+    const reader = new GcsArchive(LANDING_BUCKET, h.gcs!.url);
     const sink = await DuckDbSink.open(h.dbPath);
     await sink.init();
     const loaded: [string, BatchStats][] = [];

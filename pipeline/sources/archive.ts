@@ -1,6 +1,6 @@
 /**
  * Batch source: the raw archive the edge writes, `raw/<stream>/dt=YYYY-MM-DD/hour=HH/<batch-id>.ndjson.gz`
- * in the raw bucket, read through the official Cloud Storage client (the local GCS store when
+ * in the raw bucket, read through the official Cloud Storage client (the Cloud Storage emulator when
  * STORAGE_EMULATOR_HOST is set).
  */
 import { Storage } from "@google-cloud/storage";
@@ -21,8 +21,9 @@ export interface ArchiveReader {
 
 /**
  * The client for an endpoint. @google-cloud/storage v7 takes STORAGE_EMULATOR_HOST, when set, as its
- * request base verbatim (without the /storage/v1 path that `apiEndpoint` gets), which only stores
- * that also answer on the bare paths accept; the client is therefore built from `apiEndpoint` alone.
+ * request base verbatim (without the /storage/v1 path that `apiEndpoint` gets), while Go, Python and
+ * the Worker read it as a host; neither Cloud Storage nor fake-gcs-server serves the bare paths. The
+ * client is therefore built from `apiEndpoint` alone.
  */
 function storageClient(apiEndpoint: string, projectId: string): Storage {
   const saved = process.env.STORAGE_EMULATOR_HOST;

@@ -1,6 +1,6 @@
 /**
  * The real local stack for cross-layer tests, on free loopback ports with a private data folder:
- * the Pub/Sub emulator (with infra/resources.json), the GCS store, and the edge Worker in workerd
+ * the Pub/Sub emulator (with infra/resources.json), the Cloud Storage emulator, and the edge Worker in workerd
  * (wrangler's startWorker with the repository's wrangler.toml). Optional fault proxies sit between
  * the Worker and Google's stand-ins.
  */
@@ -10,6 +10,7 @@ import { PubSub, v1 } from "@google-cloud/pubsub";
 import { credentials } from "@grpc/grpc-js";
 import { Storage } from "@google-cloud/storage";
 import { unstable_startWorker } from "wrangler";
+import { startGcsEmulator } from "../../infra/local/gcs-emulator.js";
 import { ensureResources, startPubSubEmulator } from "../../infra/local/pubsub-emulator.js";
 import { REPO_ROOT, freePort } from "../../infra/local/settings.js";
 
@@ -20,14 +21,6 @@ export const PROJECT = "tideline-local";
 export const RAW_BUCKET = "tideline-local-raw";
 export const LANDING_BUCKET = "tideline-local-landing";
 
-
-interface GcsStoreModule {
-  startGcsStore(o: { host?: string; port?: number; dataDir: string; buckets?: string[] }): Promise<{ url: string; port: number; close(): Promise<void> }>;
-}
-
-export async function loadGcsStore(): Promise<GcsStoreModule> {
-  return (await import("../../infra/local/storage/index.js")) as GcsStoreModule;
-}
 
 export interface Stack {
   edgeUrl: string;
@@ -55,8 +48,8 @@ export async function startStack(opts: { faultRate?: number; seed?: number } = {
     const emulator = await startPubSubEmulator({ port: await freePort(), dataDir: join(dir, "pubsub"), project: PROJECT });
     stops.push(() => emulator.stop());
     await ensureResources(emulator.host, PROJECT);
-    const gcs = await (await loadGcsStore()).startGcsStore({ port: 0, dataDir: join(dir, "gcs"), buckets: [RAW_BUCKET, LANDING_BUCKET] });
-    stops.push(() => gcs.close());
+    const gcs = await startGcsEmulator({ port: 0, dataDir: join(dir, "gcs"), buckets: [RAW_BUCKET, LANDING_BUCKET] });
+    stops.push(() => gcs.stop());
 
     const proxies: Stack["proxies"] = {};
     let pubsubForEdge = emulator.host;

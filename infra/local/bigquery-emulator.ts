@@ -1,0 +1,113 @@
+/**
+ * Starts the BigQuery emulator (goccy/bigquery-emulator, built by `bash infra/local/setup.sh bigquery-emulator` into
+ * .tools/bin): REST on one port (the BigQuery API, for @google-cloud/bigquery's `apiEndpoint` or
+ * BIGQUERY_EMULATOR_HOST), gRPC on another (the Storage Read and Write APIs), one project, data in
+ * a SQLite file under `dataDir`. It runs in its own process group, stopped only through stop().
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { requireTool } from "../tools/tools.js";
+
+export const BIGQUERY_LOCAL_PROJECT = "tideline-local";
+
+export interface BigQueryEmulatorHandle {
+  /** http://127.0.0.1:<rest port>: the client's apiEndpoint (and BIGQUERY_EMULATOR_HOST). */
+  restUrl: string;
+  /** 127.0.0.1:<grpc port>: the Storage Write/Read API endpoint (plaintext gRPC). */
+  grpcHost: string;
+  project: string;
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+async function answers(restUrl: string, project: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${restUrl}/bigquery/v2/projects/${project}/datasets`, { signal: AbortSignal.timeout(1000) });
+    await r.body?.cancel();
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function startBigQueryEmulator(opts: {
+  host?: string;
+  /** REST port; the emulator takes no 0, so tests pass free ports (settings.freePort). */
+  port: number;
+  grpcPort: number;
+  dataDir: string;
+  project?: string;
+  log?: (line: string) => void;
+  timeoutMs?: number;
+}): Promise<BigQueryEmulatorHandle> {
+  const host = opts.host ?? "127.0.0.1";
+  const project = opts.project ?? BIGQUERY_LOCAL_PROJECT;
+  const log = opts.log ?? (() => {});
+  const restUrl = `http://${host}:${opts.port}`;
+  const grpcHost = `${host}:${opts.grpcPort}`;
+  if (await answers(restUrl, project)) {
+    log(`reusing the BigQuery emulator already listening on ${restUrl}`);
+    return { restUrl, grpcHost, project, owned: false, stop: async () => {} };
+  }
+  const bin = requireTool("bigquery-emulator");
+  mkdirSync(opts.dataDir, { recursive: true });
+  const args = [
+    `--project=${project}`,
+    `--host=${host}`,
+    `--port=${opts.port}`,
+    `--grpc-port=${opts.grpcPort}`,
+    `--database=${join(opts.dataDir, `${project}.sqlite`)}`,
+    `--log-level=${process.env.TIDELINE_VERBOSE === "1" ? "info" : "warn"}`,
+  ];
+  const child: ChildProcess = spawn(bin, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const tail: string[] = [];
+  const onData = (b: Buffer) => {
+    for (const line of b.toString().split("\n")) {
+      if (!line.trim()) continue;
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      log(line);
+    }
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const onExit = () => killGroup(child);
+  process.once("exit", onExit);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  while (!(await answers(restUrl, project))) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      killGroup(child);
+      process.removeListener("exit", onExit);
+      const why = child.exitCode !== null ? `it exited with code ${child.exitCode}` : "it did not answer in time";
+      const hint = tail.some((l) => /address already in use/.test(l))
+        ? ` Port ${opts.port} or ${opts.grpcPort} is taken: set TIDELINE_BIGQUERY_PORT / TIDELINE_BIGQUERY_GRPC_PORT to other ports.`
+        : "";
+      throw new Error(`the BigQuery emulator could not start on ${restUrl} (gRPC ${grpcHost}): ${why}.${hint} Last output:\n${tail.join("\n")}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    restUrl,
+    grpcHost,
+    project,
+    owned: true,
+    async stop() {
+      process.removeListener("exit", onExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      killGroup(child, "SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null && child.signalCode === null) killGroup(child, "SIGKILL");
+    },
+  };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL") {
+  if (!child.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}

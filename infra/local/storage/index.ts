@@ -1,1 +1,0 @@
-export { startGcsStore } from "./server.js";

@@ -51,6 +51,7 @@ export const EventRecord = z.object({
   ua_device_vendor: str("Device vendor.").nullable().default(null),
   ua_device_model: str("Device model.").nullable().default(null),
   is_bot: bool("True when the user agent is a known bot, crawler or headless browser."),
+  is_server_side: bool("True when the event came from a server-side library (no browser user agent): never judged a bot by the request's user agent, kept out of sessionization."),
   page_url: str("context.page.url as sent (query string included; configure PII_FIELDS for PII in properties).").nullable().default(null),
   page_path: str("Path of the page URL.").nullable().default(null),
   page_host: str("Host of the page URL.").nullable().default(null),

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS raw.events (
   ua_device_vendor VARCHAR,
   ua_device_model VARCHAR,
   is_bot BOOLEAN NOT NULL,
+  is_server_side BOOLEAN NOT NULL,
   page_url VARCHAR,
   page_path VARCHAR,
   page_host VARCHAR,
@@ -97,6 +98,7 @@ COMMENT ON COLUMN raw.events.ua_device_type IS 'desktop, mobile, tablet, smarttv
 COMMENT ON COLUMN raw.events.ua_device_vendor IS 'Device vendor.';
 COMMENT ON COLUMN raw.events.ua_device_model IS 'Device model.';
 COMMENT ON COLUMN raw.events.is_bot IS 'True when the user agent is a known bot, crawler or headless browser.';
+COMMENT ON COLUMN raw.events.is_server_side IS 'True when the event came from a server-side library (no browser user agent): never judged a bot by the request''s user agent, kept out of sessionization.';
 COMMENT ON COLUMN raw.events.page_url IS 'context.page.url as sent (query string included; configure PII_FIELDS for PII in properties).';
 COMMENT ON COLUMN raw.events.page_path IS 'Path of the page URL.';
 COMMENT ON COLUMN raw.events.page_host IS 'Host of the page URL.';

@@ -44,6 +44,7 @@ export function eventRecord(i: number, eventTs: string, over: Partial<EventRecor
     ua_device_vendor: null,
     ua_device_model: null,
     is_bot: false,
+    is_server_side: false,
     page_url: "https://shop.example.com/p",
     page_path: "/p",
     page_host: "shop.example.com",

@@ -144,6 +144,7 @@ export function toEventRecord(e: SegmentEventParsed, f: RequestFacts, cfg: EdgeC
     ua_device_vendor: wire(ua.ua_device_vendor),
     ua_device_model: wire(ua.ua_device_model),
     is_bot: ua.is_bot,
+    is_server_side: false,
     page_url: wire(pageUrl),
     page_path: wire(strOrNull(page.path) ?? parsedPage?.path ?? null),
     page_host: wire(parsedPage?.host ?? null),

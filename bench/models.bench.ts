@@ -68,7 +68,7 @@ try {
   const rowsOf = (r: RunResult, name: string) => r.results.find((x) => x.name === name)?.rows ?? 0;
   const lines: string[] = [];
   lines.push(`bench:models — DuckDB, ${base.events.toLocaleString()} events (${users.toLocaleString()} visitors, ${base.orders.toLocaleString()} orders, ${days} days); load ${loadSeconds.toFixed(1)} s`);
-  lines.push(`then +1 hour: ${hour.events.toLocaleString()} events, ${hour.orders} orders (load ${hourLoadSeconds.toFixed(2)} s); touched dates: ${inc.touchedDates.join(", ")}; rebuild dates with neighbours: ${inc.rebuildDates.join(", ")}`);
+  lines.push(`then +1 hour: ${hour.events.toLocaleString()} events, ${hour.orders} orders (load ${hourLoadSeconds.toFixed(2)} s); touched partitions: ${inc.touchedDates.join(", ")}; sessions rebuilt from ${String(inc.params.run_session_from?.value)}, features from ${String(inc.params.run_features_from?.value)}`);
   lines.push("");
   lines.push(`${"model".padEnd(36)} ${"full s".padStart(8)} ${"full rows".padStart(12)}   ${"incr s".padStart(8)} ${"incr mode".padStart(11)} ${"incr rows".padStart(12)}`);
   for (const r of full.results.filter((x) => x.kind !== "assertion")) {

@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { minuteMetrics } from "../../../pipeline/transforms/metrics.js";
 import { warehouseDdl } from "../../duckdb/ddl.js";
-import { openDuckDbFile, type Executor } from "../executor.js";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { duckDbExecutor, openDuckDbFile, type Executor } from "../executor.js";
 
 export interface TestWarehouse {
   exec: Executor;
@@ -18,12 +19,23 @@ export interface TestWarehouse {
   close(): Promise<void>;
 }
 
-export async function createTestWarehouse(): Promise<TestWarehouse> {
+/** A warehouse in a temp file, or in memory (`memory`: faster, for tests that run the models many times). */
+export async function createTestWarehouse(opts: { memory?: boolean } = {}): Promise<TestWarehouse> {
   const base = resolve(".data/scratch");
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(join(base, "models-"));
   const path = join(dir, "warehouse.duckdb");
-  const exec = await openDuckDbFile(path);
+  let exec: Executor;
+  if (opts.memory) {
+    const instance = await DuckDBInstance.create(":memory:");
+    const con = await instance.connect();
+    exec = await duckDbExecutor(con, () => {
+      con.closeSync();
+      instance.closeSync();
+    });
+  } else {
+    exec = await openDuckDbFile(path);
+  }
   await exec.run(warehouseDdl());
   return {
     exec,
@@ -110,15 +122,16 @@ export async function insertEvents(exec: Executor, events: EventInput[], loadedA
     loaded_at: e.loaded_at ?? loadedAt,
   }));
   await insert(exec, "raw.events", rows);
+  const newest = rows.map((r) => new Date(r.loaded_at).toISOString()).sort().pop() ?? loadedAt;
   const metrics = minuteMetrics("events", rows.map((r) => ({ event_ts: new Date(r.event_ts).toISOString(), type: r.type, event: r.event, properties: r.properties, is_late: r.is_late })));
   await insert(
     exec,
     "ops.realtime_metrics",
-    metrics.map((m) => ({ ...m, updated_at: loadedAt })),
+    metrics.map((m) => ({ ...m, updated_at: newest })),
     ` ON CONFLICT (stream, minute) DO UPDATE SET events = realtime_metrics.events + excluded.events, orders = realtime_metrics.orders + excluded.orders,
        revenue = realtime_metrics.revenue + excluded.revenue, late_events = realtime_metrics.late_events + excluded.late_events, updated_at = excluded.updated_at`,
   );
-  await touch(exec, "raw.events", rows.map((r) => r.event_date), loadedAt);
+  await touch(exec, "raw.events", rows.map((r) => r.event_date), newest);
 }
 
 export async function touch(exec: Executor, table: string, dates: string[], loadedAt: string) {
@@ -234,7 +247,7 @@ export interface OrderInput {
   currency?: string;
 }
 
-const orderRow = (r: OrderInput) => ({ customer_id: r.customer, status: r.status ?? "paid", total_amount: r.total, currency: r.currency ?? "EUR", created_at: r.created_at, updated_at: r.created_at });
+const orderRow = (r: OrderInput) => ({ customer_id: r.customer, status: r.status ?? "paid", total_amount: r.total, currency: r.currency ?? "USD", created_at: r.created_at, updated_at: r.created_at });
 
 export async function insertOrders(exec: Executor, rows: OrderInput[], loadedAt = "2026-01-01T00:00:00Z") {
   await insertCdc(exec, rows.map((r) => ({ table: "orders", op: "c", id: r.id, row: orderRow(r), ts: r.created_at })), loadedAt);

@@ -16,7 +16,7 @@ let bq: CompiledGraph;
 
 beforeAll(async () => {
   bq = await compileProject("bigquery");
-});
+}, 300_000);
 
 /** The statements of a first (full) run and of an incremental run with touched partitions. */
 async function issuedStatements(): Promise<{ full: string[]; incremental: string[] }> {

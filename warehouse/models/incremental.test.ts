@@ -17,7 +17,7 @@ beforeAll(async () => {
   const graph = await compileProject("duckdb");
   // Assertions are checked by the other model tests; here they would only triple the run time.
   models = { ...graph, assertions: [] };
-});
+}, 300_000);
 
 async function dump(w: TestWarehouse): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};

@@ -27,7 +27,7 @@ let w: TestWarehouse | undefined;
 
 beforeAll(async () => {
   [duck, bq] = await Promise.all([compileProject("duckdb"), compileProject("bigquery")]);
-});
+}, 300_000);
 
 afterEach(async () => {
   await w?.close();
@@ -102,7 +102,7 @@ describe("Dataform project", () => {
   it("rejects a wrong setting at compile time, naming it and what to write instead", async () => {
     await expect(compileProject("duckdb", { vars: { order_source_precedence: "cdc,events" } })).rejects.toThrow(/vars.order_source_precedence: must list cdc, shopify and events once each/);
     await expect(compileProject("duckdb", { vars: { reporting_currency: "euro" } })).rejects.toThrow(/vars.reporting_currency: must be an ISO 4217 currency code/);
-  });
+  }, 240_000);
 });
 
 describe("data dictionary", () => {
@@ -251,7 +251,7 @@ describe("models on DuckDB", () => {
     const r = await runModels(w.exec, { graph: other });
     expect(r.fullRefresh).toBe(true);
     expect(r.fullRefreshReason).toBe("the models, their settings or the exchange rates changed since the last run");
-  });
+  }, 240_000);
 
   it("fails naming the model and the assertion", async () => {
     w = await story();

@@ -22,9 +22,9 @@ const ORDER_SOURCES = ["cdc", "shopify", "events"];
 
 function precedence() {
   const raw = vars.order_source_precedence === undefined ? ORDER_SOURCES.join(",") : String(vars.order_source_precedence);
-  const list = raw.split(",").map((s) => s.trim());
+  const list = raw.split(/[\s,>]+/).filter(Boolean);
   if (list.length !== ORDER_SOURCES.length || ORDER_SOURCES.some((s) => !list.includes(s))) {
-    fail("order_source_precedence", `must list cdc, shopify and events once each, most trusted first (e.g. "cdc,shopify,events"), not "${raw}"`);
+    fail("order_source_precedence", `must list cdc, shopify and events once each, most trusted first, separated by commas or spaces (e.g. "cdc,shopify,events"), not "${raw}"`);
   }
   return list;
 }

@@ -7,10 +7,12 @@
 import { Command } from "commander";
 import { ndjsonMessages } from "./ndjson.js";
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { dashboardPort } from "../../pipeline/operator-api.js";
 import { warehousePath } from "../../warehouse/duckdb/sink.js";
 import { bigQueryExecutor, openDuckDbFile, type Executor } from "../../warehouse/models/executor.js";
 import { CompileError } from "../../warehouse/models/compile.js";
+import { SeedError } from "../../warehouse/models/seeds.js";
 import { ModelRunError, runModels, type RunResult } from "../../warehouse/models/run.js";
 import type { ModelsRunMessage } from "../../warehouse/models/service.js";
 
@@ -19,6 +21,7 @@ const API_HEADERS_TIMEOUT_MS = 15_000;
 interface RunOpts {
   fullRefresh?: boolean;
   select?: string;
+  exchangeRates?: string;
   target: "duckdb" | "bigquery";
   warehouse?: string;
   project?: string;
@@ -58,7 +61,8 @@ export async function runModelsCommand(o: RunOpts, out: NodeJS.WritableStream = 
   const log = (l: string) => out.write(l + "\n");
   try {
     let result: RunResult | null = null;
-    if (o.target === "duckdb" && !o.warehouse) result = await viaOperatorApi({ fullRefresh: !!o.fullRefresh, select: o.select }, log);
+    const exchangeRates = o.exchangeRates ? resolve(o.exchangeRates) : undefined;
+    if (o.target === "duckdb" && !o.warehouse) result = await viaOperatorApi({ fullRefresh: !!o.fullRefresh, select: o.select, exchangeRates }, log);
     if (!result) {
       let exec: Executor;
       if (o.target === "bigquery") {
@@ -71,7 +75,7 @@ export async function runModelsCommand(o: RunOpts, out: NodeJS.WritableStream = 
         exec = await openDuckDbFile(path);
       }
       try {
-        result = await runModels(exec, { fullRefresh: o.fullRefresh, select: o.select, log, project: o.project, location: o.location });
+        result = await runModels(exec, { fullRefresh: o.fullRefresh, select: o.select, exchangeRates, log, project: o.project, location: o.location });
       } finally {
         await exec.close?.();
       }
@@ -80,7 +84,7 @@ export async function runModelsCommand(o: RunOpts, out: NodeJS.WritableStream = 
     return 0;
   } catch (e) {
     if (e instanceof ModelRunError) err.write(`tideline models: ${e.message}\n  failing model: ${e.model}${e.assertion ? `\n  failing assertion: ${e.assertion}` : ""}\n`);
-    else if (e instanceof CompileError) err.write(`tideline models: ${e.message}\n`);
+    else if (e instanceof CompileError || e instanceof SeedError) err.write(`tideline models: ${e.message}\n`);
     else err.write(`tideline models: ${(e as Error).message}\n`);
     return 1;
   }
@@ -93,6 +97,7 @@ export function modelsCommand(): Command {
     .description("compile the Dataform project and run it in dependency order (incremental unless --full-refresh)")
     .option("--full-refresh", "rebuild every incremental model from scratch")
     .option("--select <tag or model>", "run only models with this tag or name (comma-separated), with their assertions")
+    .option("--exchange-rates <file>", "CSV of dated exchange rates (rate_date,currency,rate) to convert amounts with (default: TIDELINE_EXCHANGE_RATES, else warehouse/dataform/seeds/exchange_rates.csv)")
     .option("--target <duckdb|bigquery>", "where to run: the local DuckDB warehouse or BigQuery", "duckdb")
     .option("--warehouse <path>", "DuckDB file to open directly (default: .data/warehouse.duckdb, via the running platform when it holds it)")
     .option("--project <id>", "BigQuery project (default: from the environment's credentials)")

@@ -147,7 +147,7 @@ export async function writeWorkloadRows(exec: Executor, o: WorkloadOptions, ro: 
         `INSERT INTO raw.events BY NAME SELECT *, 'web' AS source, '{}'::JSON AS traits, '{}'::JSON AS context, '{}'::JSON AS integrations, '{}'::JSON AS consent, 'none' AS geo_source, 'gen' AS request_id, event_ts AS received_at, 0::BIGINT AS lateness_ms
          FROM read_json(${q(evFile)}, format = 'newline_delimited', columns = ${EVENT_COLUMNS}) WHERE event_id NOT IN (SELECT event_id FROM raw.events)`,
       );
-      await addRealtimeMetrics(exec, evRows, loadedAt);
+      await addRealtimeMetrics(exec, dir, evRows, loadedAt);
       if (whLines.length > 0) {
         const whFile = join(dir, "webhooks.ndjson");
         writeFileSync(whFile, whLines.join("\n") + "\n");
@@ -174,16 +174,16 @@ export async function writeWorkloadRows(exec: Executor, o: WorkloadOptions, ro: 
 }
 
 /** The pipeline's per-minute metrics of the loaded events, added to ops.realtime_metrics. */
-async function addRealtimeMetrics(exec: Executor, rows: Record<string, unknown>[], loadedAt: string) {
+async function addRealtimeMetrics(exec: Executor, dir: string, rows: Record<string, unknown>[], loadedAt: string) {
   const metrics = minuteMetrics("events", rows.map((r) => ({ event_ts: String(r.event_ts), type: String(r.type), event: (r.event as string | null) ?? null, properties: r.properties as Record<string, unknown>, is_late: Boolean(r.is_late) })));
-  for (let i = 0; i < metrics.length; i += 5000) {
-    const values = metrics.slice(i, i + 5000).map((m) => `(${q(m.stream)}, ${q(m.minute)}, ${m.events}, ${m.orders}, ${m.revenue}, ${m.late_events}, ${q(loadedAt)})`);
-    await exec.run(
-      `INSERT INTO ops.realtime_metrics (stream, minute, events, orders, revenue, late_events, updated_at) VALUES ${values.join(", ")}
-       ON CONFLICT (stream, minute) DO UPDATE SET events = realtime_metrics.events + excluded.events, orders = realtime_metrics.orders + excluded.orders,
-         revenue = realtime_metrics.revenue + excluded.revenue, late_events = realtime_metrics.late_events + excluded.late_events, updated_at = excluded.updated_at`,
-    );
-  }
+  if (metrics.length === 0) return;
+  const file = join(dir, "metrics.ndjson");
+  writeFileSync(file, metrics.map((m) => JSON.stringify({ ...m, updated_at: loadedAt })).join("\n") + "\n");
+  await exec.run(
+    `INSERT INTO ops.realtime_metrics BY NAME SELECT * FROM read_json(${q(file)}, format = 'newline_delimited', columns = {stream: 'VARCHAR', minute: 'TIMESTAMPTZ', events: 'BIGINT', orders: 'BIGINT', revenue: 'DECIMAL(38,9)', late_events: 'BIGINT', updated_at: 'TIMESTAMPTZ'})
+     ON CONFLICT (stream, minute) DO UPDATE SET events = realtime_metrics.events + excluded.events, orders = realtime_metrics.orders + excluded.orders,
+       revenue = realtime_metrics.revenue + excluded.revenue, late_events = realtime_metrics.late_events + excluded.late_events, updated_at = excluded.updated_at`,
+  );
 }
 
 /**

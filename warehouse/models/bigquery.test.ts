@@ -27,7 +27,7 @@ async function issuedStatements(): Promise<{ full: string[]; incremental: string
       issued[run]!.push(query);
       if (query.includes("AS loaded_through")) return [[{ loaded_through: run === 0 ? "2026-03-03 00:00:00+00" : "2026-03-04 00:00:00+00" }]];
       if (query.includes("FROM `tideline-local.ops.model_runs` WHERE status")) return [run === 0 ? [] : [{ t: "2026-03-03 00:00:00+00", d: lastDigest }]];
-      if (query.includes("table_name IN ('raw.events', 'raw.cdc_changes')")) return [[{ t: "raw.events", d: "2026-03-02" }, { t: "raw.events", d: "2026-03-03" }, { t: "raw.cdc_changes", d: "2026-03-03" }]];
+      if (query.includes("table_name IN ('raw.events', 'raw.cdc_changes', 'raw.webhooks')")) return [[{ t: "raw.events", d: "2026-03-02" }, { t: "raw.events", d: "2026-03-03" }, { t: "raw.cdc_changes", d: "2026-03-03" }]];
       if (query.includes("INFORMATION_SCHEMA.TABLES")) {
         const declared = (bq.declarations ?? []).map((t) => ({ t: `${t.target.schema}.${t.target.name}` }));
         return [run === 0 ? declared : [...declared, ...(bq.tables ?? []).map((t) => ({ t: `${t.target.schema}.${t.target.name}` }))]];

@@ -19,6 +19,8 @@ export interface RunWindow {
   /** UTC partitions of raw.events and raw.cdc_changes loaded since `since`. */
   eventsDates: string[];
   cdcDates: string[];
+  /** UTC partitions of raw.webhooks loaded since `since`. */
+  webhookDates: string[];
 }
 
 /** A date that sorts after every partition: a "from" with nothing to rebuild. */
@@ -37,7 +39,7 @@ const min = (xs: string[]) => (xs.length ? [...xs].sort()[0]! : NEVER);
 
 /**
  * The parameters of a run. Each incremental model documents which it reads:
- * - run_events_dates / run_cdc_dates: raw partitions loaded since the last run (staging rebuilds them);
+ * - run_events_dates / run_cdc_dates / run_webhook_dates: raw partitions loaded since the last run (staging rebuilds them);
  * - run_events_near: those ±2 days (UTC partitions read to rebuild the local days below);
  * - run_local_dates: those ±1 day (reporting-time-zone days a UTC day can fall on);
  * - run_session_from: first reporting day whose sessions are rebuilt (the day before the earliest touched one);
@@ -57,6 +59,7 @@ export function runParams(w: RunWindow): RunParams {
     run_events_near: { kind: "dates", value: around(w.eventsDates, 2) },
     run_local_dates: { kind: "dates", value: around(w.eventsDates, 1) },
     run_cdc_dates: { kind: "dates", value: w.cdcDates },
+    run_webhook_dates: { kind: "dates", value: w.webhookDates },
     run_session_from: { kind: "date", value: sessionFrom },
     run_features_from: { kind: "date", value: featuresFrom },
     run_products_from: { kind: "date", value: sinceDate },

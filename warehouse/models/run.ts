@@ -44,7 +44,7 @@ export interface RunResult {
   results: ModelResult[];
   /** Assertions tagged "warn" that found rows (reported, not failing the run). */
   warnings: { assertion: string; rows: number }[];
-  /** UTC partition dates of raw.events and raw.cdc_changes loaded since the last run. */
+  /** UTC partition dates of raw.events, raw.cdc_changes and raw.webhooks loaded since the last run. */
   touchedDates: string[];
   /** Run parameters bound into the models (what the incremental models rebuilt). */
   params: RunParams;
@@ -142,6 +142,8 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
   const log = opts.log ?? (() => {});
   const dialect = exec.dialect;
   const started = performance.now();
+  // The rates file is the user's to edit: read it first, so a mistake in it is reported at once.
+  const rates = loadExchangeRates(exchangeRatesPath(opts.exchangeRates));
   const graph = opts.graph ?? (await compileProject(dialect, { defaultDatabase: opts.project }));
   const db = graph.projectConfig.defaultDatabase;
   const location = opts.location ?? "US";
@@ -149,7 +151,6 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
   const runs = name("ops", "model_runs");
   const actions = select(plan(graph), opts.select);
   const types = dialect === "bigquery" ? { ts: "TIMESTAMP", str: "STRING", bool: "BOOL" } : { ts: "TIMESTAMPTZ", str: "VARCHAR", bool: "BOOLEAN" };
-  const rates = loadExchangeRates(exchangeRatesPath(opts.exchangeRates));
   const digest = configDigest(graph, rates);
 
   if (dialect === "duckdb") await exec.run("CREATE SCHEMA IF NOT EXISTS ops");
@@ -188,17 +189,19 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
 
   let eventsDates: string[] = [];
   let cdcDates: string[] = [];
+  let webhookDates: string[] = [];
   if (!fullRefresh) {
     const touched = await exec.query(
       `SELECT table_name AS t, CAST(event_date AS ${types.str}) AS d FROM ${touchedTable}
-       WHERE table_name IN ('raw.events', 'raw.cdc_changes') AND last_loaded_at > CAST(${sqlString(since!)} AS ${types.ts}) ORDER BY 1, 2`,
+       WHERE table_name IN ('raw.events', 'raw.cdc_changes', 'raw.webhooks') AND last_loaded_at > CAST(${sqlString(since!)} AS ${types.ts}) ORDER BY 1, 2`,
     );
     eventsDates = touched.filter((r) => r.t === "raw.events").map((r) => String(r.d));
     cdcDates = touched.filter((r) => r.t === "raw.cdc_changes").map((r) => String(r.d));
+    webhookDates = touched.filter((r) => r.t === "raw.webhooks").map((r) => String(r.d));
   }
-  const params = runParams({ fullRefresh, since: since ?? EPOCH, loadedThrough, eventsDates, cdcDates });
+  const params = runParams({ fullRefresh, since: since ?? EPOCH, loadedThrough, eventsDates, cdcDates, webhookDates });
   const nothingNew = !fullRefresh && loadedThrough === since;
-  const touchedDates = [...new Set([...eventsDates, ...cdcDates])].sort();
+  const touchedDates = [...new Set([...eventsDates, ...cdcDates, ...webhookDates])].sort();
   const steps = runSteps(actions, { dialect, database: db, location, params, fullRefresh, existing, nothingNew, rates });
 
   const modelCount = actions.filter((a) => a.kind === "table").length;
@@ -226,7 +229,8 @@ export async function runModels(exec: Executor, opts: RunOptions = {}): Promise<
         const hint = opts.select ? " (--select builds only the chosen models: build their upstream models first, e.g. a run without --select)" : "";
         throw new ModelRunError(`model ${a.name} (${a.table.fileName}) failed: ${(e as Error).message}${hint}`, a.name);
       }
-      const [c] = await exec.query(step.countSql);
+      // A view's rows would be counted by running its query; its inputs were counted already.
+      const [c] = a.table.type === "view" ? [undefined] : await exec.query(step.countSql);
       const r: ModelResult = { name: a.name, kind: a.table.type, mode: step.mode, seconds: (performance.now() - t0) / 1000, rows: num(c?.n) };
       results.push(r);
       log(`${prefix} ${a.name.padEnd(40)} ${step.mode.padEnd(11)} ${r.seconds.toFixed(2).padStart(7)} s ${String(r.rows).padStart(11)} rows`);

@@ -45,11 +45,6 @@ function jsonKind(col, path) {
   return `CASE json_type(${col}, '${path}') WHEN 'VARCHAR' THEN 'string' WHEN 'ARRAY' THEN 'array' WHEN 'OBJECT' THEN 'object' WHEN 'NULL' THEN 'null' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'UBIGINT' THEN 'number' WHEN 'BIGINT' THEN 'number' WHEN 'DOUBLE' THEN 'number' WHEN 'HUGEINT' THEN 'number' WHEN 'UHUGEINT' THEN 'number' END`;
 }
 
-/** A JSON value as JSON text (for quarantine payloads). */
-function jsonText(col) {
-  return bq ? `TO_JSON_STRING(${col})` : `CAST(${col} AS VARCHAR)`;
-}
-
 /**
  * FROM-clause fragment: one row per element of the JSON array at `path` of `col`, as the JSON value
  * `alias` and its 0-based position `alias_index`. Anything but an array gives no rows.
@@ -218,7 +213,7 @@ function channel(campaignSource, campaignMedium, referrerMedium) {
 }
 
 module.exports = {
-  dialect, types, str, jsonString, jsonNumber, jsonDecimal, toDecimal, jsonInt, jsonKind, jsonText, jsonArrayJoin, realtimeAmount, regexpFull, cdcTimestamp,
+  dialect, types, jsonString, jsonNumber, jsonDecimal, toDecimal, jsonInt, jsonKind, jsonArrayJoin, realtimeAmount, regexpFull, cdcTimestamp,
   secondsBetween, millisBetween, daysBetween, addDays, addDaysTs, addSeconds, toDate, localDate, localDayStart, dayStart, weekStart, epochMillis, intDiv,
   safeDivide, moneyDivide, moneyTimes, dateSpineSelect, intSpineSelect, channel,
 };

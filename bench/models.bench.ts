@@ -80,7 +80,7 @@ try {
   lines.push(`${"TOTAL (compile excluded)".padEnd(36)} ${full.seconds.toFixed(2).padStart(8)} ${"".padStart(12)}   ${inc.seconds.toFixed(2).padStart(8)}`);
   const ratio = inc.seconds / full.seconds;
   lines.push("");
-  lines.push(`incremental / full = ${(ratio * 100).toFixed(1)}% (target ≤ 10%: ${ratio <= 0.1 ? "met" : "NOT met"}); sessions ${rowsOf(full, "marts.sessions").toLocaleString()} → ${rowsOf(inc, "marts.sessions").toLocaleString()}`);
+  lines.push(`incremental / full = ${(ratio * 100).toFixed(1)}% (target ≤ 10%: ${ratio <= 0.1 ? "met" : "NOT met"}); sessions ${rowsOf(full, "staging.int_sessions").toLocaleString()} → ${rowsOf(inc, "staging.int_sessions").toLocaleString()}`);
   process.stdout.write(lines.join("\n") + "\n");
 } finally {
   await exec.close?.();

@@ -48,7 +48,7 @@ export const opsRealtimeMetrics = {
     minute: timestamp("Start of the event-time minute (UTC)."),
     events: int("Records with an event time in this minute."),
     orders: int("Order Completed track events in this minute."),
-    revenue: decimal("Sum of properties.revenue (else properties.total) of those orders."),
+    revenue: decimal("Sum of properties.total (else properties.revenue) of those orders: the order total, as the warehouse's order facts count it."),
     late_events: int("Of the records, how many arrived behind the watermark."),
     updated_at: timestamp("When the pipeline last changed this minute (UTC)."),
   }),

@@ -1,4 +1,6 @@
 /** `npx tideline models run` and the in-process runner the operator API uses. */
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
@@ -14,14 +16,17 @@ function capture() {
   return { s, text: () => text };
 }
 
-async function warehouseFile(badOrder = false) {
+async function warehouseFile(duplicateEvent = false) {
   const w = await createTestWarehouse();
-  await insertEvents(w.exec, [
+  const events = [
     { id: "e1", ts: "2026-03-02T10:00:00Z", visitor: "v1", user: "c1", type: "page" },
     { id: "e2", ts: "2026-03-02T10:05:00Z", visitor: "v1", user: "c1", event: "Product Viewed", properties: { product_id: "p1" } },
-  ]);
+  ];
+  await insertEvents(w.exec, events);
+  // A second copy of an event (the loader never writes one): staging's uniqueness assertion fails.
+  if (duplicateEvent) await insertEvents(w.exec, events.slice(1));
   await insertCustomers(w.exec, [{ id: "c1", created_at: "2026-03-01T00:00:00Z" }]);
-  await insertOrders(w.exec, [{ id: "o1", customer: "c1", total: badOrder ? -1 : 20, created_at: "2026-03-02T10:10:00Z" }]);
+  await insertOrders(w.exec, [{ id: "o1", customer: "c1", total: 20, created_at: "2026-03-02T10:10:00Z" }]);
   return w;
 }
 
@@ -37,11 +42,11 @@ describe("tideline models run", () => {
       expect(code).toBe(0);
       expect(out.text()).toMatch(/full refresh/);
       expect(out.text()).toMatch(/marts\.daily_kpis\s+create\s+\d+\.\d\d s\s+1 rows/);
-      expect(out.text()).toMatch(/models: done in [\d.]+ s — 18 models \(0 unchanged\), \d+ assertions passed/);
+      expect(out.text()).toMatch(/models: done in [\d.]+ s — 36 models \(0 unchanged\), \d+ assertions passed/);
       const again = capture();
       expect(await runModelsCommand({ target: "duckdb", warehouse: w.path, location: "US" }, again.s, err.s)).toBe(0);
-      expect(again.text()).toMatch(/incremental \(0 partition dates: none\)/);
-      expect(again.text()).toMatch(/marts\.sessions\s+skipped/);
+      expect(again.text()).toMatch(/incremental \(nothing loaded since the last run\)/);
+      expect(again.text()).toMatch(/staging\.int_sessions\s+skipped/);
     } finally {
       await w.close();
     }
@@ -63,6 +68,20 @@ describe("tideline models run", () => {
     }
   });
 
+  it("exits 1 naming the line of a wrong exchange-rates file", async () => {
+    const w = await warehouseFile();
+    await w.exec.close?.();
+    const file = join(dirname(w.path), "rates.csv");
+    writeFileSync(file, "rate_date,currency,rate\n2026-01-01,EUR,one\n");
+    try {
+      const err = capture();
+      expect(await runModelsCommand({ target: "duckdb", warehouse: w.path, location: "US", exchangeRates: file }, capture().s, err.s)).toBe(1);
+      expect(err.text()).toContain(`tideline models: ${file}:2: rate "one" must be a positive decimal with at most 9 decimal places`);
+    } finally {
+      await w.close();
+    }
+  });
+
   it("exits 1 naming the failing model and assertion", async () => {
     const w = await warehouseFile(true);
     await w.exec.close?.();
@@ -70,8 +89,8 @@ describe("tideline models run", () => {
       const out = capture();
       const err = capture();
       expect(await runModelsCommand({ target: "duckdb", warehouse: w.path, location: "US" }, out.s, err.s)).toBe(1);
-      expect(err.text()).toContain("failing model: staging.stg_orders");
-      expect(err.text()).toContain("failing assertion: assertions.staging_stg_orders_assertions_rowConditions");
+      expect(err.text()).toContain("failing model: staging.stg_events");
+      expect(err.text()).toContain("failing assertion: assertions.staging_stg_events_assertions_uniqueKey_0");
     } finally {
       await w.close();
     }
@@ -87,7 +106,10 @@ describe("tideline models run", () => {
       await runModelsOnConnection(con, { select: "staging" }, (m) => messages.push(m));
       const last = messages[messages.length - 1]!;
       expect("done" in last && last.result.results.filter((r) => r.kind !== "assertion").map((r) => r.name).sort()).toEqual([
-        "staging.stg_customers", "staging.stg_events", "staging.stg_order_items", "staging.stg_orders", "staging.stg_products", "staging.stg_shopify_orders",
+        "staging.identity_links", "staging.int_product_events_daily", "staging.int_sessions", "staging.order_history", "staging.order_keys", "staging.order_lines",
+        "staging.order_refunds", "staging.order_versions", "staging.stg_cdc_changes", "staging.stg_customer_history", "staging.stg_customers", "staging.stg_event_products",
+        "staging.stg_events", "staging.stg_exchange_rates", "staging.stg_order_events", "staging.stg_products", "staging.stg_realtime_orders", "staging.stg_shopify_orders",
+        "staging.stg_shopify_refunds", "staging.user_mapping",
       ]);
       expect(messages.filter((m) => "line" in m).length).toBeGreaterThan(6);
       const failed: ModelsRunMessage[] = [];

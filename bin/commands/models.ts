@@ -6,16 +6,19 @@
  */
 import { Command } from "commander";
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { operatorClient, OperatorApiError, OperatorApiUnavailable, type OperatorClient } from "../../platform/api/client.js";
 import { warehousePath } from "../../warehouse/duckdb/sink.js";
 import { bigQueryExecutor, openDuckDbFile, type Executor } from "../../warehouse/models/executor.js";
 import { CompileError } from "../../warehouse/models/compile.js";
+import { SeedError } from "../../warehouse/models/seeds.js";
 import { ModelRunError, runModels, type RunResult } from "../../warehouse/models/run.js";
 import { explain } from "./query.js";
 
 interface RunOpts {
   fullRefresh?: boolean;
   select?: string;
+  exchangeRates?: string;
   target: "duckdb" | "bigquery";
   warehouse?: string;
   project?: string;
@@ -25,7 +28,7 @@ interface RunOpts {
 /** Runs inside the process holding the warehouse; null when no operator API runs. */
 async function viaOperatorApi(client: OperatorClient, o: RunOpts, log: (l: string) => void): Promise<RunResult | null> {
   try {
-    return await client.runModels({ fullRefresh: !!o.fullRefresh, ...(o.select ? { select: o.select } : {}) }, log);
+    return await client.runModels({ fullRefresh: !!o.fullRefresh, ...(o.select ? { select: o.select } : {}), ...(o.exchangeRates ? { exchangeRates: o.exchangeRates } : {}) }, log);
   } catch (e) {
     if (e instanceof OperatorApiUnavailable) return null;
     if (e instanceof OperatorApiError && e.details.model) throw new ModelRunError(e.message, e.details.model, e.details.assertion);
@@ -49,7 +52,8 @@ export async function runModelsCommand(
   const log = (l: string) => out.write(l + "\n");
   try {
     let result: RunResult | null = null;
-    if (o.target === "duckdb" && !o.warehouse) result = await viaOperatorApi(client ?? operatorClient(), o, log);
+    const exchangeRates = o.exchangeRates ? resolve(o.exchangeRates) : undefined;
+    if (o.target === "duckdb" && !o.warehouse) result = await viaOperatorApi(client ?? operatorClient(), { ...o, ...(exchangeRates ? { exchangeRates } : {}) }, log);
     if (!result) {
       let exec: Executor;
       if (o.target === "bigquery") {
@@ -62,7 +66,7 @@ export async function runModelsCommand(
         exec = await openDuckDbFile(path);
       }
       try {
-        result = await runModels(exec, { fullRefresh: o.fullRefresh, select: o.select, log, project: o.project, location: o.location });
+        result = await runModels(exec, { fullRefresh: o.fullRefresh, select: o.select, exchangeRates, log, project: o.project, location: o.location });
       } finally {
         await exec.close?.();
       }
@@ -71,7 +75,7 @@ export async function runModelsCommand(
     return 0;
   } catch (e) {
     if (e instanceof ModelRunError) err.write(`tideline models: ${e.message}\n  failing model: ${e.model}${e.assertion ? `\n  failing assertion: ${e.assertion}` : ""}\n`);
-    else if (e instanceof CompileError) err.write(`tideline models: ${e.message}\n`);
+    else if (e instanceof CompileError || e instanceof SeedError) err.write(`tideline models: ${e.message}\n`);
     else if (e instanceof OperatorApiError) err.write(`tideline models: ${explain(e)}\n`);
     else err.write(`tideline models: ${(e as Error).message}\n`);
     return 1;
@@ -85,6 +89,7 @@ export function modelsCommand(): Command {
     .description("compile the Dataform project and run it in dependency order (incremental unless --full-refresh)")
     .option("--full-refresh", "rebuild every incremental model from scratch")
     .option("--select <tag or model>", "run only models with this tag or name (comma-separated), with their assertions")
+    .option("--exchange-rates <file>", "CSV of dated exchange rates (rate_date,currency,rate) to convert amounts with (default: TIDELINE_EXCHANGE_RATES, else warehouse/dataform/seeds/exchange_rates.csv)")
     .option("--target <duckdb|bigquery>", "where to run: the local DuckDB warehouse or BigQuery", "duckdb")
     .option("--warehouse <path>", "DuckDB file to open directly (default: .data/warehouse.duckdb, via the running platform when it holds it)")
     .option("--project <id>", "BigQuery project (default: from the environment's credentials)")

@@ -360,6 +360,6 @@ COMMENT ON COLUMN ops.realtime_metrics.stream IS 'Stream: events, webhooks or cd
 COMMENT ON COLUMN ops.realtime_metrics.minute IS 'Start of the event-time minute (UTC).';
 COMMENT ON COLUMN ops.realtime_metrics.events IS 'Records with an event time in this minute.';
 COMMENT ON COLUMN ops.realtime_metrics.orders IS 'Order Completed track events in this minute.';
-COMMENT ON COLUMN ops.realtime_metrics.revenue IS 'Sum of properties.revenue (else properties.total) of those orders.';
+COMMENT ON COLUMN ops.realtime_metrics.revenue IS 'Sum of properties.total (else properties.revenue) of those orders: the order total, as the warehouse''s order facts count it.';
 COMMENT ON COLUMN ops.realtime_metrics.late_events IS 'Of the records, how many arrived behind the watermark.';
 COMMENT ON COLUMN ops.realtime_metrics.updated_at IS 'When the pipeline last changed this minute (UTC).';

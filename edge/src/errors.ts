@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { MAX_ERROR_EXCERPT_CHARS } from "../../contracts/limits.js";
+import { excerpt } from "./lib/excerpt.js";
 import type { ErrorCode } from "../../contracts/responses.js";
 import type { z } from "zod";
 import type { Rejection } from "../../contracts/responses.js";
@@ -33,14 +33,7 @@ export const badSignature = (message: string, hint?: string) => new EdgeError(40
 export const tooLarge = (message: string, hint?: string) => new EdgeError(413, "payload_too_large", message, hint);
 export const forbidden = (message: string, hint?: string) => new EdgeError(403, "forbidden", message, hint);
 
-/**
- * A short, printable excerpt of client input for an error message: never more than
- * MAX_ERROR_EXCERPT_CHARS characters, control characters shown as "?".
- */
-export function excerpt(s: string, max = MAX_ERROR_EXCERPT_CHARS): string {
-  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
-  return cut.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, "?");
-}
+export { excerpt };
 
 const AUTH_FAILURES = new Set<ErrorCode>(["unauthorized", "bad_signature", "stale_signature"]);
 

@@ -57,7 +57,9 @@ export function minuteMetrics(stream: string, rows: MetricInput[]): MetricDelta[
     if (r.type === "track" && r.event === ORDER_EVENT) {
       m.orders++;
       const p = r.properties ?? {};
-      m.micros += amountMicros(p.revenue ?? p.total);
+      // The order total (Segment's `total`), else `revenue`: what the warehouse's order facts count,
+      // so the real-time figure reconciles with them (ops.revenue_reconciliation).
+      m.micros += amountMicros(p.total ?? p.revenue);
     }
   }
   return [...by.entries()]

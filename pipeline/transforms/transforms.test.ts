@@ -115,15 +115,16 @@ describe("event time", () => {
 });
 
 describe("per-minute metrics", () => {
-  it("counts events, Order Completed orders and revenue (revenue, else total) per event-time minute", () => {
+  it("counts events, Order Completed orders and revenue (total, else revenue) per event-time minute", () => {
     const m = minuteMetrics("events", [
       { event_ts: "2026-11-25T10:00:05Z", type: "track", event: "Order Completed", properties: { revenue: 10.1 } },
+      { event_ts: "2026-11-25T10:00:06Z", type: "track", event: "Order Completed", properties: { revenue: 8, total: 10 } },
       { event_ts: "2026-11-25T10:00:59.999Z", type: "track", event: "Order Completed", properties: { total: "0.2" }, is_late: true },
       { event_ts: "2026-11-25T10:00:30Z", type: "track", event: "Product Viewed", properties: { revenue: 99 } },
       { event_ts: "2026-11-25T10:01:00Z", type: "page", event: null, properties: {} },
     ]);
     expect(m).toEqual([
-      { stream: "events", minute: "2026-11-25T10:00:00.000Z", events: 3, orders: 2, revenue: "10.300000", late_events: 1 },
+      { stream: "events", minute: "2026-11-25T10:00:00.000Z", events: 4, orders: 3, revenue: "20.300000", late_events: 1 },
       { stream: "events", minute: "2026-11-25T10:01:00.000Z", events: 1, orders: 0, revenue: "0.000000", late_events: 0 },
     ]);
   });

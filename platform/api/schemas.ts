@@ -90,6 +90,7 @@ export const ModelsRunRequest = z
   .strictObject({
     fullRefresh: z.boolean().optional().describe("Rebuild every incremental model from scratch."),
     select: z.string().min(1).max(1000).optional().describe("Only models with this tag or name (comma-separated), with their assertions."),
+    exchangeRates: z.string().min(1).max(4096).optional().describe("Absolute path of an exchange-rates CSV to load instead of TIDELINE_EXCHANGE_RATES or the project's (warehouse/dataform/seeds/exchange_rates.csv)."),
   })
   .openapi("ModelsRunRequest");
 export type ModelsRunRequest = z.infer<typeof ModelsRunRequest>;
@@ -101,12 +102,18 @@ const ModelResult = z.object({
   seconds: z.number(),
   rows: z.number().nullable(),
 });
+const RunParam = z.union([
+  z.object({ kind: z.literal("date"), value: z.string() }),
+  z.object({ kind: z.literal("dates"), value: z.array(z.string()) }),
+  z.object({ kind: z.literal("timestamp"), value: z.string() }),
+]);
 export const RunResult = z.object({
   results: z.array(ModelResult),
   warnings: z.array(z.object({ assertion: z.string(), rows: z.number() })),
   touchedDates: z.array(z.string()),
-  rebuildDates: z.array(z.string()),
+  params: z.record(z.string(), RunParam).describe("Run parameters bound into the models: what the incremental models rebuilt."),
   fullRefresh: z.boolean(),
+  fullRefreshReason: z.string().nullable(),
   seconds: z.number(),
 });
 

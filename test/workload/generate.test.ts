@@ -26,7 +26,7 @@ describe("workload generation", () => {
 
   it("has realistic counts and ratios", () => {
     const e = stats.byEvent;
-    const sessions = items.filter((i) => i.kind === "event" && !i.bot && !i.duplicate && i.event.context.page.referrer.startsWith("https://shop.example.com") === false && i.event.type === "page").length;
+    const sessions = items.filter((i) => i.kind === "event" && !i.bot && !i.duplicate && !i.server && i.event.context.page!.referrer.startsWith("https://shop.example.com") === false && i.event.type === "page").length;
     expect(stats.visitors).toBe(1500);
     expect(stats.events / 1500).toBeGreaterThan(5);
     expect(stats.events / 1500).toBeLessThan(30);
@@ -42,6 +42,15 @@ describe("workload generation", () => {
     expect(stats.shopify["orders/create"]).toBe(e["Order Completed"]);
     expect((stats.shopify["refunds/create"] ?? 0) + (stats.shopify["orders/cancelled"] ?? 0)).toBeGreaterThan(0);
     expect(stats.hubspot).toBe(stats.cdc["customers:c"]);
+    // The backend reports a share of the orders and every cancellation and refund, server-side.
+    const server = items.filter((i): i is Extract<WorkloadItem, { kind: "event" }> => i.kind === "event" && i.server === true);
+    expect(server.length).toBe(stats.serverEvents);
+    expect(server.every((i) => i.event.userId && !i.event.anonymousId && !i.event.context.userAgent && !i.event.context.page && i.event.context.library.name === "analytics-node")).toBe(true);
+    const serverOrders = server.filter((i) => i.event.event === "Order Completed").length / e["Order Completed"]!;
+    expect(serverOrders).toBeGreaterThan(0.15);
+    expect(serverOrders).toBeLessThan(0.35);
+    expect(e["Order Cancelled"]).toBe(stats.shopify["orders/cancelled"]);
+    expect(e["Order Refunded"]).toBe(stats.shopify["refunds/create"]);
     // Noise: bots, duplicates and late events in modest shares.
     expect(stats.botEvents / stats.events).toBeGreaterThan(0.02);
     expect(stats.botEvents / stats.events).toBeLessThan(0.2);
@@ -53,10 +62,10 @@ describe("workload generation", () => {
     const sessionsPerVisitor = new Map<string, number>();
     let utm = 0;
     for (const i of items) {
-      if (i.kind !== "event" || i.bot || i.duplicate || i.event.context.page.referrer.startsWith("https://shop.example.com")) continue;
+      if (i.kind !== "event" || i.bot || i.duplicate || i.server || i.event.context.page!.referrer.startsWith("https://shop.example.com")) continue;
       if (i.event.type !== "page") continue;
-      sessionsPerVisitor.set(i.event.anonymousId, (sessionsPerVisitor.get(i.event.anonymousId) ?? 0) + 1);
-      if (i.event.context.page.url.includes("utm_source=")) utm++;
+      sessionsPerVisitor.set(i.event.anonymousId!, (sessionsPerVisitor.get(i.event.anonymousId!) ?? 0) + 1);
+      if (i.event.context.page!.url.includes("utm_source=")) utm++;
     }
     const returning = [...sessionsPerVisitor.values()].filter((n) => n > 1).length / sessionsPerVisitor.size;
     expect(returning).toBeGreaterThan(0.2);

@@ -26,7 +26,8 @@ export interface WorkloadOptions {
 export interface SegmentEvent {
   type: "page" | "track" | "identify";
   messageId: string;
-  anonymousId: string;
+  /** Absent on server-side events, which carry the userId only. */
+  anonymousId?: string;
   userId?: string;
   event?: string;
   name?: string;
@@ -34,8 +35,9 @@ export interface SegmentEvent {
   properties?: Record<string, unknown>;
   traits?: Record<string, unknown>;
   context: {
-    page: { url: string; path: string; referrer: string; title?: string };
-    userAgent: string;
+    /** Browser events only: server-side libraries send neither a page nor a user agent. */
+    page?: { url: string; path: string; referrer: string; title?: string };
+    userAgent?: string;
     library: { name: string; version: string };
     consent?: { categoryPreferences: { analytics: boolean } };
   };
@@ -51,7 +53,7 @@ export interface CdcEnvelope {
 
 /** One thing to deliver, at `at` (ms since epoch; deliveries of late events come after their event time). */
 export type WorkloadItem =
-  | { kind: "event"; at: number; event: SegmentEvent; bot: boolean; late: boolean; duplicate: boolean }
+  | { kind: "event"; at: number; event: SegmentEvent; bot: boolean; late: boolean; duplicate: boolean; server?: true }
   | { kind: "cdc"; at: number; change: CdcEnvelope }
   | { kind: "shopify"; at: number; topic: string; webhookId: string; body: Record<string, unknown> }
   | { kind: "hubspot"; at: number; body: Record<string, unknown>[] };
@@ -60,6 +62,10 @@ const DAY_MS = 86_400_000;
 export const SHOP_DOMAIN = "tideline-demo.myshopify.com";
 const SITE = "https://shop.example.com";
 const LIB = { name: "tideline-generator", version: "1.0.0" };
+/** The shop's backend reports some orders, cancellations and refunds with Segment's Node library. */
+const SERVER_LIB = { name: "analytics-node", version: "2.1.0" };
+/** Share of orders whose Order Completed the backend sends instead of the browser. */
+const SERVER_ORDER_SHARE = 0.25;
 
 const HUMAN_UAS = [
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
@@ -167,6 +173,11 @@ export function visitorItems(o: WorkloadOptions, v: number, products: Product[] 
     const utm = src.utm ? `?utm_source=${src.utm.source}&utm_medium=${src.utm.medium}&utm_campaign=${src.utm.campaign}` : "";
     let referrer: string = src.referrer;
     let now = t;
+    // A server-side track call: userId only, no page, no user agent, delivered seconds later.
+    const server = (event: string, properties: Record<string, unknown>, ts: number) => {
+      const ev: SegmentEvent = { type: "track", event, messageId: `m-${o.seed}-${v}-s${msg++}`, userId: customerId, timestamp: iso(ts), properties, context: { library: SERVER_LIB } };
+      items.push({ kind: "event", at: ts + 2_000, event: ev, bot: false, late: false, duplicate: false, server: true });
+    };
     const emit = (e: Omit<SegmentEvent, "messageId" | "anonymousId" | "timestamp" | "context">, path: string) => {
       const ev: SegmentEvent = {
         ...e,
@@ -207,8 +218,12 @@ export function visitorItems(o: WorkloadOptions, v: number, products: Product[] 
       }
       emit({ type: "track", event: "Checkout Started", properties: { order_id: orderId, value: total, revenue: total, currency: "EUR" } }, "/checkout");
       if (r() < 0.62) {
-        emit({ type: "track", event: "Order Completed", properties: { order_id: orderId, total, revenue: total, currency: "EUR", products: cart.map((c) => ({ product_id: c.p.id, quantity: c.q, price: c.p.price })) } }, "/checkout/thank-you");
+        // The order is placed now: the browser's (or the backend's) Order Completed, the shop
+        // database's row and Shopify's order carry the same time, id, customer and total.
         const at = now;
+        const completed = { order_id: orderId, total, revenue: total, currency: "EUR", products: cart.map((c) => ({ product_id: c.p.id, quantity: c.q, price: c.p.price })) };
+        if (r() < SERVER_ORDER_SHARE) server("Order Completed", completed, at);
+        else emit({ type: "track", event: "Order Completed", properties: completed }, "/checkout/thank-you");
         let k = 0;
         if (!customerCreated) {
           customerCreated = true;
@@ -236,6 +251,7 @@ export function visitorItems(o: WorkloadOptions, v: number, products: Product[] 
           const cancelled = { ...order, status: "cancelled", updated_at: iso(paidAt) };
           items.push(cdc("orders", "u", order, cancelled, paidAt, lsnAt(paidAt, v, k++)));
           items.push({ kind: "shopify", at: paidAt + 1_000, topic: "orders/cancelled", webhookId: `wh-${orderId}-cancel`, body: { ...shopifyOrder, cancelled_at: iso(paidAt) } });
+          server("Order Cancelled", { order_id: orderId, currency: "EUR" }, paidAt);
         } else {
           items.push(cdc("orders", "u", order, paid, paidAt, lsnAt(paidAt, v, k++)));
           const shipAt = paidAt + (1 + r() * 2) * DAY_MS;
@@ -244,6 +260,7 @@ export function visitorItems(o: WorkloadOptions, v: number, products: Product[] 
             const refundAt = shipAt + DAY_MS;
             items.push(cdc("orders", "u", { ...paid, status: "shipped" }, { ...paid, status: "refunded", updated_at: iso(refundAt) }, refundAt, lsnAt(refundAt, v, k++)));
             items.push({ kind: "shopify", at: refundAt + 1_000, topic: "refunds/create", webhookId: `wh-${orderId}-refund`, body: { id: `ref-${orderId}`, order_id: orderId, created_at: iso(refundAt), transactions: [{ amount: total.toFixed(2), kind: "refund" }] } });
+            server("Order Refunded", { order_id: orderId, total, currency: "EUR" }, refundAt);
           }
         }
       }
@@ -276,6 +293,8 @@ export function generateWorkload(o: WorkloadOptions): WorkloadItem[] {
 
 export interface WorkloadStats {
   events: number;
+  /** Events sent by the shop's backend (server-side library). */
+  serverEvents: number;
   humanEvents: number;
   botEvents: number;
   duplicates: number;
@@ -288,17 +307,18 @@ export interface WorkloadStats {
 }
 
 export function workloadStats(items: Iterable<WorkloadItem>): WorkloadStats {
-  const s: WorkloadStats = { events: 0, humanEvents: 0, botEvents: 0, duplicates: 0, late: 0, visitors: 0, byEvent: {}, cdc: {}, shopify: {}, hubspot: 0 };
+  const s: WorkloadStats = { events: 0, serverEvents: 0, humanEvents: 0, botEvents: 0, duplicates: 0, late: 0, visitors: 0, byEvent: {}, cdc: {}, shopify: {}, hubspot: 0 };
   const visitors = new Set<string>();
   for (const it of items) {
     if (it.kind === "event") {
       s.events++;
       if (it.duplicate) s.duplicates++;
       if (it.late) s.late++;
+      if (it.server) s.serverEvents++;
       if (it.bot) s.botEvents++;
       else if (!it.duplicate) {
         s.humanEvents++;
-        visitors.add(it.event.anonymousId);
+        if (it.event.anonymousId) visitors.add(it.event.anonymousId);
         const k = it.event.event ?? it.event.type;
         s.byEvent[k] = (s.byEvent[k] ?? 0) + 1;
       }

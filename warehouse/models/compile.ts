@@ -39,7 +39,7 @@ export interface CompiledTable {
   tags?: string[];
   disabled?: boolean;
   fileName: string;
-  bigquery?: { partitionBy?: string; clusterBy?: string[] };
+  bigquery?: { partitionBy?: string; clusterBy?: string[]; updatePartitionFilter?: string; requirePartitionFilter?: boolean };
   actionDescriptor?: { description?: string; columns?: ColumnDescriptor[] };
 }
 
@@ -122,7 +122,7 @@ export async function compileProject(
   if (errors.length > 0) {
     throw new CompileError(
       `the Dataform project has ${errors.length} compilation error(s); fix them in warehouse/dataform:\n` +
-        errors.map((e) => `  ${e.fileName ?? "?"}${e.actionName ? ` (${e.actionName})` : ""}: ${e.message}`).join("\n"),
+        errors.map((e) => `  ${e.fileName ?? "?"}${e.actionName ? ` (${e.actionName})` : ""}: ${(e.message ?? "").split("\n")[0]}`).join("\n"),
     );
   }
   return graph;

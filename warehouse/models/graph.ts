@@ -1,5 +1,6 @@
 /** The compiled Dataform graph as runnable actions in dependency order, and the SQL each one issues. */
 import type { CompiledAssertion, CompiledGraph, CompiledTable, Dialect, Target } from "./compile.js";
+import { bindParams, type RunParams } from "./params.js";
 
 export type Action =
   | { kind: "table"; name: string; table: CompiledTable; deps: string[]; tags: string[] }
@@ -74,49 +75,52 @@ const bqString = (s: string) => `"""${s.replace(/\\/g, "\\\\").replace(/"/g, '\\
 
 export type BuildMode = "create" | "incremental";
 
-/** Tag of incremental models whose rebuilt partitions are the touched dates only, not their neighbours. */
-export const TOUCHED_ONLY_TAG = "touched-partitions";
+/** Columns a model outputs, in its documented order (every model describes every column; a test checks it). */
+export function modelColumns(t: CompiledTable): string[] {
+  return (t.actionDescriptor?.columns ?? []).map((c) => c.path.join("."));
+}
 
 /**
- * Statements that build a table action. `create` replaces the whole table; `incremental` deletes
- * the rebuild partitions and inserts the incremental query's rows (which cover exactly them).
+ * The partitions an incremental build replaces, as a predicate over the target aliased `T`
+ * (the model's `bigquery.updatePartitionFilter`, with run parameters bound).
  */
-export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildMode, rebuildTable: string): string[] {
-  const target = quoteTarget(t.target, dialect);
-  const conv = (s: string) => (dialect === "duckdb" ? toDuckDbSql(s) : s);
-  // BigQuery datasets (staging, marts, features, assertions, ops) are created by infra/ Terraform with
-  // their location and access; locally the schema is created here.
+export function rebuildFilter(t: CompiledTable, dialect: Dialect, params: RunParams): string {
+  const f = t.bigquery?.updatePartitionFilter;
+  if (!f) throw new Error(`${targetName(t.target)} is incremental but has no bigquery.updatePartitionFilter; set one (over the target aliased T) so the runner knows which partitions the incremental query replaces`);
+  return bindParams(f, dialect, params);
+}
+
+/**
+ * Statements that build a table action. `create` replaces the whole table. `incremental` replaces
+ * the partitions of the model's rebuild filter with the incremental query's rows and, for models with
+ * a uniqueKey, also replaces rows elsewhere whose key the query returns: on BigQuery one MERGE
+ * (atomic, columns by name); on DuckDB a DELETE and an INSERT BY NAME that the runner runs in one
+ * transaction (DuckDB's MERGE joins the whole target without an equality condition for ON FALSE).
+ */
+export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildMode, params: RunParams, database?: string): string[] {
+  const target = quoteTarget(t.target, dialect, database);
+  const conv = (s: string) => bindParams(dialect === "duckdb" ? toDuckDbSql(s) : s, dialect, params);
   const out = dialect === "bigquery" ? [] : [`CREATE SCHEMA IF NOT EXISTS "${t.target.schema}"`];
   out.push(...(t.preOps ?? []).map(conv));
-  if (mode === "incremental" && t.type === "incremental" && t.uniqueKey?.length) {
-    // Dataform's uniqueKey semantics: rows of the incremental query replace the rows with the same
-    // key; other rows stay. For models where a change touches few keys across many partitions.
-    const match = (src: string) => t.uniqueKey!.map((k) => `${src}.${k} = ${t.target.name}.${k}`).join(" AND ");
+  if (mode === "incremental" && t.type === "incremental") {
+    const filter = rebuildFilter(t, dialect, params);
+    const query = conv(t.incrementalQuery ?? t.query);
+    const key = t.uniqueKey ?? [];
+    const cols = modelColumns(t);
     if (dialect === "bigquery") {
-      out.push(`DELETE FROM ${target} WHERE EXISTS (SELECT 1 FROM (${t.incrementalQuery}) AS incremental_rows WHERE ${match("incremental_rows")})`);
-      out.push(`INSERT INTO ${target}\n${t.incrementalQuery}`);
+      if (cols.length === 0) throw new Error(`${targetName(t.target)} describes no columns; the MERGE inserts by column name, so describe every column`);
+      const on = key.length ? key.map((k) => `T.${k} = S.${k}`).join(" AND ") : "FALSE";
+      const lines = [`MERGE INTO ${target} AS T`, `USING (${query}) AS S`, `ON ${on}`];
+      if (key.length) lines.push(`WHEN MATCHED THEN UPDATE SET ${cols.filter((c) => !key.includes(c)).map((c) => `${c} = S.${c}`).join(", ")}`);
+      lines.push(`WHEN NOT MATCHED BY SOURCE AND (${filter}) THEN DELETE`);
+      lines.push(`WHEN NOT MATCHED THEN INSERT (${cols.join(", ")}) VALUES (${cols.map((c) => `S.${c}`).join(", ")})`);
+      out.push(lines.join("\n"));
     } else {
-      out.push(`CREATE OR REPLACE TEMP TABLE incremental_rows AS (${conv(t.incrementalQuery ?? t.query)})`);
-      out.push(`DELETE FROM ${target} WHERE EXISTS (SELECT 1 FROM incremental_rows WHERE ${match("incremental_rows")})`);
-      out.push(`INSERT INTO ${target} BY NAME (SELECT * FROM incremental_rows)`);
-      if (t.bigquery?.partitionBy) out.push(`CREATE OR REPLACE TEMP TABLE ${rebuiltTable(t.target)} AS SELECT DISTINCT ${t.bigquery.partitionBy} AS partition_date FROM incremental_rows`);
-      out.push("DROP TABLE incremental_rows");
-    }
-  } else if (mode === "incremental" && t.type === "incremental") {
-    const col = t.bigquery?.partitionBy;
-    if (!col) throw new Error(`${targetName(t.target)} is incremental but has no bigquery.partitionBy; set one so the runner knows which partitions to replace`);
-    // Replace the rebuild dates (only the touched ones for models tagged touched-partitions) and every
-    // partition the incremental query produces rows for (a point-in-time model rebuilds all dates
-    // after the earliest touched one, not only those).
-    const dates = `SELECT partition_date FROM ${rebuildTable} WHERE ${(t.tags ?? []).includes(TOUCHED_ONLY_TAG) ? "touched" : "rebuild"}`;
-    if (dialect === "bigquery") {
-      out.push(`DELETE FROM ${target} WHERE ${col} IN (${dates}) OR ${col} IN (SELECT DISTINCT ${col} FROM (${t.incrementalQuery}) AS incremental_rows)`);
-      out.push(`INSERT INTO ${target}\n${t.incrementalQuery}`);
-    } else {
-      out.push(`CREATE OR REPLACE TEMP TABLE incremental_rows AS (${conv(t.incrementalQuery ?? t.query)})`);
-      out.push(`DELETE FROM ${target} WHERE ${col} IN (${dates}) OR ${col} IN (SELECT DISTINCT ${col} FROM incremental_rows)`);
-      out.push(`INSERT INTO ${target} BY NAME (SELECT * FROM incremental_rows)`);
-      out.push(`CREATE OR REPLACE TEMP TABLE ${rebuiltTable(t.target)} AS SELECT DISTINCT ${col} AS partition_date FROM incremental_rows UNION ${dates}`);
+      const byKey = key.length ? ` OR EXISTS (SELECT 1 FROM incremental_rows AS S WHERE ${key.map((k) => `S.${k} = T.${k}`).join(" AND ")})` : "";
+      const order = t.bigquery?.partitionBy ? ` ORDER BY ${t.bigquery.partitionBy}` : "";
+      out.push(`CREATE OR REPLACE TEMP TABLE incremental_rows AS (${query})`);
+      out.push(`DELETE FROM ${target} AS T WHERE (${filter})${byKey}`);
+      out.push(`INSERT INTO ${target} BY NAME (SELECT * FROM incremental_rows${order})`);
       out.push("DROP TABLE incremental_rows");
     }
   } else if (t.type === "view") {
@@ -125,8 +129,8 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
     const options = t.actionDescriptor?.description ? ` OPTIONS(description=${bqString(t.actionDescriptor.description)})` : "";
     const partition = t.bigquery?.partitionBy ? ` PARTITION BY ${t.bigquery.partitionBy}` : "";
     const cluster = t.bigquery?.clusterBy?.length ? ` CLUSTER BY ${t.bigquery.clusterBy.join(", ")}` : "";
-    out.push(`CREATE OR REPLACE TABLE ${target}${partition}${cluster}${options} AS\n${t.query}`);
-  } else if (t.type === "incremental" && t.bigquery?.partitionBy) {
+    out.push(`CREATE OR REPLACE TABLE ${target}${partition}${cluster}${options} AS\n${conv(t.query)}`);
+  } else if (t.bigquery?.partitionBy) {
     // DuckDB has no partitions; storing rows in partition order gives the same effect: date filters
     // skip row groups by their min/max, and partition replacements touch few row groups.
     out.push(`CREATE OR REPLACE TABLE ${target} AS SELECT * FROM (${conv(t.query)}) AS model_rows ORDER BY ${t.bigquery.partitionBy}`);
@@ -137,19 +141,16 @@ export function tableStatements(t: CompiledTable, dialect: Dialect, mode: BuildM
   return out;
 }
 
-/** DuckDB temp table listing the partitions an incremental build replaced (for scoping its assertions). */
-export const rebuiltTable = (t: Target) => `"rebuilt__${t.schema}__${t.name}"`;
-
 /**
  * A query returning the assertion's failing-row count. `scope`: the parent model was built
- * incrementally on DuckDB, so check only the partitions this run replaced (the rest were checked
- * when they were built); on BigQuery and after full builds assertions see the whole table.
+ * incrementally, so check only the partitions this run replaced (the rest were checked when they
+ * were built).
  */
-export function assertionCountSql(a: CompiledAssertion, dialect: Dialect, scope?: { target: Target; partitionBy: string }): string {
-  let q = dialect === "duckdb" ? toDuckDbSql(a.query) : a.query;
-  if (scope && dialect === "duckdb") {
-    const ref = `"${scope.target.schema}"."${scope.target.name}"`;
-    q = q.split(ref).join(`(SELECT * FROM ${ref} WHERE ${scope.partitionBy} IN (SELECT partition_date FROM ${rebuiltTable(scope.target)}))`);
+export function assertionCountSql(a: CompiledAssertion, dialect: Dialect, params: RunParams, scope?: { target: Target; filter: string }, database?: string): string {
+  let q = bindParams(dialect === "duckdb" ? toDuckDbSql(a.query) : a.query, dialect, params);
+  if (scope) {
+    const ref = quoteTarget(scope.target, dialect, database);
+    q = q.split(ref).join(`(SELECT * FROM ${ref} AS T WHERE ${scope.filter})`);
   }
   return `SELECT COUNT(*) AS failing_rows FROM (${q}) AS assertion_rows`;
 }

@@ -1,7 +1,7 @@
 /**
  * Running the models inside the process that holds the local warehouse (the pipeline, while
  * `npm start` runs: DuckDB allows one writer). The operator API exposes this as
- *   POST /api/models/run {"fullRefresh"?: boolean, "select"?: string}
+ *   POST /api/models/run {"fullRefresh"?: boolean, "select"?: string, "exchangeRates"?: string}
  *   → NDJSON: {"line": "..."} progress lines, then {"done": true, "result": RunResult} or
  *     {"error": {"message", "model"?, "assertion"?}}
  * which `npx tideline models run` uses when an operator API answers.
@@ -13,6 +13,8 @@ import { ModelRunError, runModels, type RunResult } from "./run.js";
 export interface ModelsRunRequest {
   fullRefresh?: boolean;
   select?: string;
+  /** Path of the exchange-rates CSV (default: TIDELINE_EXCHANGE_RATES, else the project's). */
+  exchangeRates?: string;
 }
 
 export type ModelsRunMessage = { line: string } | { done: true; result: RunResult } | { error: { message: string; model?: string; assertion?: string } };
@@ -21,7 +23,7 @@ export type ModelsRunMessage = { line: string } | { done: true; result: RunResul
 export async function runModelsOnConnection(con: DuckDBConnection, req: ModelsRunRequest, emit: (m: ModelsRunMessage) => void): Promise<void> {
   const exec = await duckDbExecutor(con);
   try {
-    const result = await runModels(exec, { fullRefresh: !!req.fullRefresh, select: req.select, log: (line) => emit({ line }) });
+    const result = await runModels(exec, { fullRefresh: !!req.fullRefresh, select: req.select, exchangeRates: req.exchangeRates, log: (line) => emit({ line }) });
     emit({ done: true, result });
   } catch (e) {
     const err = e as Error;

@@ -5,7 +5,6 @@
  */
 import { DebeziumPayload, type DebeziumPayloadT } from "../../../contracts/cdc.js";
 import type { CdcRecord } from "../../../contracts/records.js";
-import type { EdgeConfig } from "../config.js";
 import { stableId } from "../enrich/hash.js";
 import { pseudonymizeValue } from "../enrich/pii.js";
 import { jsonDepthError } from "../lib/json-limits.js";
@@ -35,7 +34,8 @@ export type CdcItem =
 export interface RequestInfo {
   receivedAtIso: string;
   requestId: string;
-  cfg: Pick<EdgeConfig, "CDC_PII_FIELDS" | "PII_HASH_KEY">;
+  /** EdgeConfig's fields (written out so Node tools can build records without the Worker's types). */
+  cfg: { CDC_PII_FIELDS: Record<string, string[][]>; PII_HASH_KEY?: string | undefined };
 }
 
 export function toCdcItem(item: unknown, info: RequestInfo): CdcItem {

@@ -10,7 +10,7 @@
  * never are.
  */
 import { MAX_JSON_DEPTH } from "../../../contracts/limits.js";
-import { utf8Length } from "../queue/producer.js";
+import { utf8Length } from "./utf8.js";
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { excerpt } from "../errors.js";
+import { excerpt } from "./excerpt.js";
 
 /** One line a developer can act on: "userId: userId or anonymousId is required; event: …". Paths may hold client keys: excerpted. */
 export function describeIssues(err: z.ZodError): string {

@@ -12,14 +12,9 @@ import {
 import type { Stream } from "../../../contracts/records.js";
 import { UnavailableError } from "../errors.js";
 
-const encoder = new TextEncoder();
-let scratch = new Uint8Array(3 * QUEUE_MESSAGE_TARGET_BYTES);
+import { utf8Length } from "../lib/utf8.js";
 
-/** Exact UTF-8 byte length, measured natively (encodeInto into a reused buffer: no allocation per call). */
-export function utf8Length(s: string): number {
-  if (s.length * 3 > scratch.byteLength) scratch = new Uint8Array(s.length * 3);
-  return encoder.encodeInto(s, scratch).written;
-}
+export { utf8Length };
 
 const envelopeHead = (stream: Stream) => `{"v":1,"stream":"${stream}","records":[`;
 const ENVELOPE_TAIL = "]}";

@@ -38,7 +38,7 @@ export async function fakePorts(over: Partial<OperatorPorts> = {}): Promise<Fake
     async runModels(req, emit) {
       calls.models.push(req);
       emit({ line: "staging.stg_events  create  0.01 s  3 rows" });
-      emit({ done: true, result: { results: [{ name: "staging.stg_events", kind: "table", mode: "create", seconds: 0.01, rows: 3 }], warnings: [], touchedDates: [], rebuildDates: [], fullRefresh: !!req.fullRefresh, seconds: 0.02 } });
+      emit({ done: true, result: { results: [{ name: "staging.stg_events", kind: "table", mode: "create", seconds: 0.01, rows: 3 }], warnings: [], touchedDates: [], params: {}, fullRefresh: !!req.fullRefresh, fullRefreshReason: req.fullRefresh ? "asked for" : null, seconds: 0.02 } });
     },
     ...over,
     calls,

@@ -1,5 +1,5 @@
 """Per-minute event-time metrics per stream (pipeline/transforms/metrics.ts): records, `Order
-Completed` orders and revenue (properties.revenue, else properties.total), summed exactly in
+Completed` orders and revenue (properties.total, else properties.revenue: the order total, as the warehouse's order fact counts it), summed exactly in
 integer micro-units, and how many of the records arrived late."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def counts_of(record: dict[str, Any], is_late: bool) -> MinuteCounts:
     micros = 0
     if order:
         p = record.get("properties") or {}
-        micros = amount_micros(p.get("revenue") if p.get("revenue") is not None else p.get("total"))
+        micros = amount_micros(p.get("total") if p.get("total") is not None else p.get("revenue"))
     return MinuteCounts(1, 1 if order else 0, micros, 1 if is_late else 0)
 
 

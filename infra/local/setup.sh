@@ -6,6 +6,7 @@
 #   infra/local/setup.sh            everything (what .ci/run calls)
 #   infra/local/setup.sh beam       the Beam pipeline's venv only (.venv/beam)
 #   infra/local/setup.sh airflow    the Airflow venv only (.venv/airflow)
+#   infra/local/setup.sh infra      checkov's venv (.venv/infra) and OpenTofu (.tools/bin/tofu) for the infra/ checks
 #   infra/local/setup.sh apt        Debian packages only (chromium)
 #
 # Each venv is rebuilt only when its lock file changed since it was built (a stamp inside the venv).
@@ -72,11 +73,17 @@ what="${1:-all}"
 case "$what" in
   beam) venv beam pipeline/beam/requirements.lock ;;
   airflow) venv airflow dags/requirements.lock ;;
+  infra)
+    venv infra infra/requirements.lock
+    (cd "$ROOT" && node --import tsx infra/terraform/tofu.ts build)
+    ;;
   apt) apt_packages ;;
   all)
     apt_packages
     venv beam pipeline/beam/requirements.lock
     venv airflow dags/requirements.lock
+    venv infra infra/requirements.lock
+    (cd "$ROOT" && node --import tsx infra/terraform/tofu.ts build)
     ;;
-  *) say "usage: infra/local/setup.sh [all|beam|airflow|apt]"; exit 2 ;;
+  *) say "usage: infra/local/setup.sh [all|beam|airflow|infra|apt]"; exit 2 ;;
 esac

@@ -11,7 +11,7 @@ resource "google_kms_crypto_key" "key" {
   for_each        = var.cmek ? local.kms_keys : toset([])
   name            = each.key
   key_ring        = google_kms_key_ring.tideline[0].id
-  rotation_period = "${var.kms_rotation_days * 86400}s"
+  rotation_period = var.kms_rotation_period
   purpose         = "ENCRYPT_DECRYPT"
   labels          = local.labels
 

@@ -81,10 +81,14 @@ variable "cmek" {
   description = "Customer-managed encryption keys (Cloud KMS, rotated) for buckets, BigQuery, Pub/Sub, Dataflow, Composer and Artifact Registry. false: Google-managed keys."
 }
 
-variable "kms_rotation_days" {
-  type        = number
-  default     = 90
-  description = "Rotation period of the CMEK keys."
+variable "kms_rotation_period" {
+  type        = string
+  default     = "7776000s"
+  description = "Rotation period of the CMEK keys in seconds (7776000s = 90 days, the longest the policy checks allow)."
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.kms_rotation_period)) && tonumber(trimsuffix(var.kms_rotation_period, "s")) <= 7776000
+    error_message = "kms_rotation_period must be seconds with an s suffix, at most 7776000s (90 days)."
+  }
 }
 
 variable "archive_lifecycle" {

@@ -260,3 +260,7 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.3.0 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+// OpenTofu builds with its fork of HCL; a dependency's replace directives do not apply to the
+// module that builds it, so this repeats the one in OpenTofu's own go.mod.
+replace github.com/hashicorp/hcl/v2 v2.20.1 => github.com/opentofu/hcl/v2 v2.20.2-0.20251021132045-587d123c2828

@@ -37,9 +37,9 @@ resource "google_bigquery_table" "table" {
   dynamic "time_partitioning" {
     for_each = can(each.value.timePartitioning) ? [each.value.timePartitioning] : []
     content {
-      type                     = time_partitioning.value.type
-      field                    = time_partitioning.value.field
-      expiration_ms            = contains(keys(var.partition_expiration_days), each.key) ? var.partition_expiration_days[each.key] * 86400000 : null
+      type          = time_partitioning.value.type
+      field         = time_partitioning.value.field
+      expiration_ms = contains(keys(var.partition_expiration_days), each.key) ? var.partition_expiration_days[each.key] * 86400000 : null
     }
   }
 

@@ -33,15 +33,15 @@ resource "google_composer_environment" "tideline" {
       image_version = var.composer_image_version
       env_variables = { for k, v in local.airflow_variables : "AIRFLOW_VAR_${upper(k)}" => v }
       airflow_config_overrides = {
-        "webserver-expose_config"         = "False"
+        "webserver-expose_config"          = "False"
         "core-dags_are_paused_at_creation" = "True"
       }
     }
 
     node_config {
-      network                          = google_compute_network.tideline.id
-      subnetwork                       = google_compute_subnetwork.private.id
-      service_account                  = google_service_account.sa["composer"].email
+      network                           = google_compute_network.tideline.id
+      subnetwork                        = google_compute_subnetwork.private.id
+      service_account                   = google_service_account.sa["composer"].email
       composer_internal_ipv4_cidr_block = var.composer_internal_cidr
     }
 

@@ -25,13 +25,13 @@ resource "google_compute_subnetwork" "private" {
 
 # Dataflow workers talk to each other on 12345-12346 (shuffle and streaming data exchange).
 resource "google_compute_firewall" "dataflow_internal" {
-  name          = "tideline-dataflow-internal"
-  network       = google_compute_network.tideline.id
-  direction     = "INGRESS"
-  source_tags   = ["dataflow"]
-  target_tags   = ["dataflow"]
-  priority      = 1000
-  description   = "Dataflow worker to worker traffic"
+  name        = "tideline-dataflow-internal"
+  network     = google_compute_network.tideline.id
+  direction   = "INGRESS"
+  source_tags = ["dataflow"]
+  target_tags = ["dataflow"]
+  priority    = 1000
+  description = "Dataflow worker to worker traffic"
 
   allow {
     protocol = "tcp"

@@ -57,7 +57,7 @@ export function buildTofu(): number {
   console.error(`[setup] building OpenTofu ${pinnedVersion()} with ${go.stdout.trim()} (a few minutes the first time)…`);
   // `go build -o` inside the pinning module, not `go install module@v`: the pin's replace directive
   // (OpenTofu's HCL fork) applies only there.
-  const r = spawnSync("go", ["build", "-ldflags=-s -w", "-o", tmp, PKG], {
+  const r = spawnSync("go", ["build", "-ldflags=-s -w -X github.com/opentofu/opentofu/version.dev=no", "-o", tmp, PKG], {
     cwd: PIN_DIR,
     env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: [process.env.GOFLAGS, "-mod=readonly"].filter(Boolean).join(" ") },
     stdio: ["ignore", "inherit", "inherit"],

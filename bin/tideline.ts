@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import backfill from "./commands/backfill.js";
+import cost from "./commands/cost.js";
 import deploy from "./commands/deploy.js";
 import generate from "./commands/generate.js";
 import models from "./commands/models.js";
@@ -12,7 +13,7 @@ import reset from "./commands/reset.js";
 import start from "./commands/start.js";
 import tail from "./commands/tail.js";
 
-const COMMANDS: (() => Command)[] = [start, query, tail, backfill, models, generate, reset, deploy];
+const COMMANDS: (() => Command)[] = [start, query, tail, backfill, models, generate, reset, deploy, cost];
 
 const program = new Command("tideline")
   .description("edge-first e-commerce analytics: the local platform and its tools")

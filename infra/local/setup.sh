@@ -3,7 +3,7 @@
 # environments (pinned lock files) that the Beam pipeline, the Airflow DAGs and their tests need.
 # `npm start` needs none of this; `npm start -- --engine beam` runs the beam part on first use.
 #
-#   infra/local/setup.sh            everything (what .ci/run calls)
+#   infra/local/setup.sh            everything (what .ci/run calls, after npm install)
 #   infra/local/setup.sh beam       the Beam pipeline's venv only (.venv/beam)
 #   infra/local/setup.sh airflow    the Airflow venv only (.venv/airflow)
 #   infra/local/setup.sh infra      checkov's venv (.venv/infra) and OpenTofu (.tools/bin/tofu) for the infra/ checks
@@ -69,21 +69,27 @@ apt_packages() {
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 }
 
+# infra: checkov's venv and OpenTofu (.tools/bin/tofu, built from infra/tools/opentofu by infra/terraform/tofu.ts).
+infra_tools() {
+  venv infra infra/requirements.lock
+  if [ ! -x "$ROOT/node_modules/.bin/tsx" ]; then
+    say "run npm install first: OpenTofu is built by infra/terraform/tofu.ts"
+    exit 1
+  fi
+  (cd "$ROOT" && "$ROOT/node_modules/.bin/tsx" infra/terraform/tofu.ts build)
+}
+
 what="${1:-all}"
 case "$what" in
   beam) venv beam pipeline/beam/requirements.lock ;;
   airflow) venv airflow dags/requirements.lock ;;
-  infra)
-    venv infra infra/requirements.lock
-    (cd "$ROOT" && node --import tsx infra/terraform/tofu.ts build)
-    ;;
+  infra) infra_tools ;;
   apt) apt_packages ;;
   all)
     apt_packages
     venv beam pipeline/beam/requirements.lock
     venv airflow dags/requirements.lock
-    venv infra infra/requirements.lock
-    (cd "$ROOT" && node --import tsx infra/terraform/tofu.ts build)
+    infra_tools
     ;;
   *) say "usage: infra/local/setup.sh [all|beam|airflow|infra|apt]"; exit 2 ;;
 esac

@@ -17,7 +17,9 @@ const COMMANDS: (() => Command)[] = [start, query, tail, backfill, models, gener
 
 const program = new Command("tideline")
   .description("edge-first e-commerce analytics: the local platform and its tools")
-  .showHelpAfterError("(run `npx tideline --help` for the commands)");
+  .showHelpAfterError("(run `npx tideline --help` for the commands)")
+  // A command's options after one of its subcommands belong to the subcommand (`deploy --dry-run` vs `deploy pipeline --dry-run`).
+  .enablePositionalOptions();
 for (const make of COMMANDS) program.addCommand(make());
 
 await program.parseAsync(process.argv);

@@ -77,6 +77,8 @@ export function deployCommand(): Command {
     .addOption(new Option("--env <environment>", "wrangler.toml and Terraform environment").choices(["staging", "production"]).default("staging"))
     .option("--json", "the plan as JSON")
     .option("--no-bundle", "skip building the Worker bundle (wrangler deploy --dry-run)")
+    // `deploy pipeline --dry-run`: options after the subcommand are the subcommand's own.
+    .enablePositionalOptions()
     .action(async (o: { dryRun?: boolean; env: "staging" | "production"; json?: boolean; bundle: boolean }) => {
       if (!o.dryRun) {
         console.error("tideline deploy: only --dry-run is supported; it prints each step's command (docs/deploy.md). Run: npx tideline deploy --dry-run --env " + o.env);

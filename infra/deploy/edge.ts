@@ -21,17 +21,17 @@ export const WORKER_GZIP_LIMIT_BYTES = 3 * 1024 * 1024;
 /** Fail well before the limit: half of it is the budget. */
 export const WORKER_GZIP_BUDGET_BYTES = WORKER_GZIP_LIMIT_BYTES / 2;
 
-/** Settings the code reads with a default of its own, so an environment may leave them out. */
-export const OPTIONAL_SETTINGS: Record<string, string> = {
-  CONSENT_CATEGORY: "consent category that must be granted (default analytics)",
-  PUBLIC_BASE_URL: "public URL of the Worker when it sits behind a proxy (default: the request's own)",
-};
-
 /** Local emulator endpoints: set only in development; in staging or production they would divert traffic. */
 export const DEV_ONLY_SETTINGS = ["PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"];
 
-/** Names of the properties of `EdgeEnv` (edge/src/config.ts): every binding, var and secret the Worker reads. */
-export function settingsTheCodeReads(): string[] {
+export interface Setting {
+  name: string;
+  /** Declared optional in edge/src (the code has a default), not only by `wrangler types`. */
+  optional: boolean;
+}
+
+/** The properties of `EdgeEnv` (edge/src/config.ts): every binding, var and secret the Worker reads. */
+export function settingsTheCodeReads(): Setting[] {
   const configFile = ts.readConfigFile(join(REPO_ROOT, "edge/tsconfig.json"), ts.sys.readFile);
   const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, join(REPO_ROOT, "edge"));
   const entry = join(REPO_ROOT, "edge/src/config.ts");
@@ -41,10 +41,14 @@ export function settingsTheCodeReads(): string[] {
   const moduleSymbol = source && checker.getSymbolAtLocation(source);
   const edgeEnv = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.name === "EdgeEnv");
   if (!edgeEnv) throw new Error("edge/src/config.ts no longer exports EdgeEnv: the deploy check cannot tell what the Worker reads");
+  const generated = join(REPO_ROOT, "edge/worker-configuration.d.ts");
   return checker
     .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(edgeEnv))
-    .map((p) => p.name)
-    .sort();
+    .map((p) => ({
+      name: p.name,
+      optional: (p.flags & ts.SymbolFlags.Optional) !== 0 && (p.declarations ?? []).every((d) => d.getSourceFile().fileName !== generated),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export interface EdgeEnvironment {
@@ -89,10 +93,10 @@ export async function edgeEnvironment(env: DeployEnvironment, reads = settingsTh
   const declared = new Set([...bindings.map((b) => b.name), ...Object.keys(vars), ...secrets]);
   const missing: string[] = [];
   const where = `[env.${env}] of wrangler.toml`;
-  for (const name of reads) {
+  for (const { name, optional } of reads) {
     if (DEV_ONLY_SETTINGS.includes(name)) {
       if (declared.has(name)) missing.push(`${name} is set in ${where}: it points the Worker at a local emulator; remove it`);
-    } else if (!declared.has(name) && !(name in OPTIONAL_SETTINGS)) {
+    } else if (!declared.has(name) && !optional) {
       missing.push(`${name} is read by the Worker and not declared in ${where}: add it to vars, secrets.required or the bindings`);
     }
   }

@@ -6,9 +6,11 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../local/settings.js";
+import { edgeEnvironment } from "./edge.js";
 import { dagFiles, deployPlan } from "./plan.js";
 
-const SECRETS = ["WRITE_KEYS", "SHOPIFY_SECRET", "HUBSPOT_SECRET", "WEBHOOK_SECRETS", "CDC_TOKEN", "IP_HASH_KEY", "PII_HASH_KEY", "GCP_SA_KEY"];
+// The secrets wrangler.toml requires (the same in both environments), at least these.
+const SECRETS = (await edgeEnvironment("production")).secrets;
 const ORG_VARIABLES = { TF_VAR_access_policy: "123456789", TF_VAR_analysts_group: "analysts@example.com", TF_VAR_ml_group: "ml@example.com" };
 
 /** The shell environment without any secret or TF_VAR_ the developer may have exported. */
@@ -28,6 +30,10 @@ const cli = (args: string[], env: NodeJS.ProcessEnv) =>
   );
 
 describe("tideline deploy --dry-run", () => {
+  it("knows the secrets wrangler.toml requires", () => {
+    expect(SECRETS).toEqual(expect.arrayContaining(["WRITE_KEYS", "SHOPIFY_SECRET", "HUBSPOT_SECRET", "WEBHOOK_SECRETS", "CDC_TOKEN", "IP_HASH_KEY", "PII_HASH_KEY", "GCP_SA_KEY"]));
+  });
+
   it("prints Worker, Terraform, pipeline and DAG steps in order, names each missing secret and variable, and contacts nothing", { timeout: 300_000 }, async () => {
     const r = await cli(["deploy", "--dry-run", "--env", "production"], cleanEnv());
     expect(r.stderr).not.toContain("NETWORK ATTEMPT");

@@ -43,6 +43,8 @@ export const DEV_WEBHOOK_SOURCE = "crm";
 export const STREAM_TOPICS: Record<Stream, string> = { events: "events", webhooks: "webhooks", cdc: "cdc" };
 export const DEAD_LETTER_TOPIC = "dead-letters";
 export const LANDING_TOPIC = "landing-notifications";
+/** Where Pub/Sub puts messages it gave up delivering (production dead-letter policy). */
+export const UNDELIVERABLE_TOPIC = "undeliverable";
 
 export interface TopicSpec {
   name: string;
@@ -54,6 +56,10 @@ export interface SubscriptionSpec {
   ackDeadlineSeconds: number;
   retentionSeconds: number;
   enableMessageOrdering?: boolean;
+  /** Production only (the emulator ignores it): Pub/Sub redelivers nothing twice within the ack deadline. */
+  enableExactlyOnceDelivery?: boolean;
+  /** The subscription of the dead-letter topic itself has no dead-letter policy. */
+  noDeadLetter?: boolean;
 }
 
 const WEEK_SECONDS = 7 * 24 * 3600;
@@ -65,6 +71,7 @@ export const TOPICS: TopicSpec[] = [
   { name: STREAM_TOPICS.cdc, description: "Debezium change records, ordering key per table and primary key" },
   { name: DEAD_LETTER_TOPIC, description: "records that failed after the edge accepted them, with the reason" },
   { name: LANDING_TOPIC, description: "OBJECT_FINALIZE notifications of bulk uploads in the landing bucket" },
+  { name: UNDELIVERABLE_TOPIC, description: "messages Pub/Sub gave up delivering after deadLetter.maxDeliveryAttempts; held for inspection and replay" },
 ];
 
 /** The subscriptions the pipeline reads each input stream through. */
@@ -77,26 +84,46 @@ export const PIPELINE_SUBSCRIPTIONS: Record<InputStream, string> = {
 export const PIPELINE_LANDING_SUBSCRIPTION = "pipeline-landing";
 export const AIRFLOW_LANDING_SUBSCRIPTION = "airflow-landing";
 
-const subscription = (name: string, topic: string, ordered = false): SubscriptionSpec => ({
+const subscription = (name: string, topic: string, extra: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
   name,
   topic,
   ackDeadlineSeconds: 60,
   retentionSeconds: WEEK_SECONDS,
-  ...(ordered ? { enableMessageOrdering: true } : {}),
+  ...extra,
 });
 
 export const SUBSCRIPTIONS: SubscriptionSpec[] = [
   subscription(PIPELINE_SUBSCRIPTIONS.events, STREAM_TOPICS.events),
   subscription(PIPELINE_SUBSCRIPTIONS.webhooks, STREAM_TOPICS.webhooks),
   // CDC: ordering keys keep the changes of one row in order.
-  subscription(PIPELINE_SUBSCRIPTIONS.cdc, STREAM_TOPICS.cdc, true),
+  subscription(PIPELINE_SUBSCRIPTIONS.cdc, STREAM_TOPICS.cdc, { enableMessageOrdering: true }),
   subscription(PIPELINE_SUBSCRIPTIONS["dead-letters"], DEAD_LETTER_TOPIC),
   subscription(PIPELINE_LANDING_SUBSCRIPTION, LANDING_TOPIC),
-  subscription(AIRFLOW_LANDING_SUBSCRIPTION, LANDING_TOPIC),
+  subscription(AIRFLOW_LANDING_SUBSCRIPTION, LANDING_TOPIC, { enableExactlyOnceDelivery: true }),
+  subscription("undeliverable-hold", UNDELIVERABLE_TOPIC, { noDeadLetter: true }),
 ];
 
+/** Attributes the edge sets on every message (API.md). */
+export const MESSAGE_ATTRIBUTES = {
+  stream: "events, webhooks, cdc or dead-letters",
+  source: "the source the edge authenticated (write key's source, webhook provider, CDC connector)",
+  event_id: "the record's id: the dedup key downstream",
+  event_ts: "event time (RFC 3339): what partitions and watermarks use",
+} as const;
+
+/** Production only: the dead-letter policy of every subscription (Terraform). */
+export const DEAD_LETTER_POLICY = { topic: UNDELIVERABLE_TOPIC, maxDeliveryAttempts: 10 } as const;
+
+/** BigQuery datasets of the Dataform models (warehouse/dataform); raw, core and ops come from contracts/generated/bigquery. */
+export const MODEL_DATASETS = {
+  staging: "Dataform staging models: cleaned, typed views of raw and core (internal)",
+  marts: "Dataform marts: what analysts and Looker Studio read",
+  features: "Dataform feature and label tables: what ML teams read",
+  assertions: "Dataform assertions: data-quality checks (rows that break a rule)",
+} as const;
+
 /** Bucket names per project: `{project}` is replaced by the project id. */
-export const BUCKET_TEMPLATES = { raw: "{project}-raw", landing: "{project}-landing" } as const;
+export const BUCKET_TEMPLATES = { raw: "{project}-raw", landing: "{project}-landing", dataflow: "{project}-dataflow", composer: "{project}-composer" } as const;
 export const bucketName = (template: string, project: string): string => template.replaceAll("{project}", project);
 export const rawBucket = (project: string): string => bucketName(BUCKET_TEMPLATES.raw, project);
 export const landingBucket = (project: string): string => bucketName(BUCKET_TEMPLATES.landing, project);
@@ -105,8 +132,11 @@ export const landingBucket = (project: string): string => bucketName(BUCKET_TEMP
 export function resourcesDocument() {
   return {
     $comment: "Generated from contracts/defaults.ts by `npm run generate`: the Google Cloud resources tideline needs, read by Terraform (jsondecode(file(...))) and the Beam pipeline.",
+    messageAttributes: MESSAGE_ATTRIBUTES,
     topics: TOPICS,
     subscriptions: SUBSCRIPTIONS,
+    deadLetter: DEAD_LETTER_POLICY,
+    modelDatasets: MODEL_DATASETS,
     buckets: BUCKET_TEMPLATES,
   };
 }

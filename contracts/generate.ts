@@ -55,7 +55,16 @@ function resourcesJson(): string {
   const line = (o: object) => `{ ${Object.entries(o).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(", ")} }`;
   const doc = resourcesDocument();
   const list = (items: object[]) => `[\n${items.map((i) => `    ${line(i)}`).join(",\n")}\n  ]`;
-  return `{\n  "$comment": ${JSON.stringify(doc.$comment)},\n  "topics": ${list(doc.topics)},\n  "subscriptions": ${list(doc.subscriptions)},\n  "buckets": ${pretty(doc.buckets).trimEnd().replace(/\n/g, "\n  ")}\n}\n`;
+  const nested = (o: object) => pretty(o).trimEnd().replace(/\n/g, "\n  ");
+  return [
+    `{\n  "$comment": ${JSON.stringify(doc.$comment)}`,
+    `  "messageAttributes": ${nested(doc.messageAttributes)}`,
+    `  "topics": ${list(doc.topics)}`,
+    `  "subscriptions": ${list(doc.subscriptions)}`,
+    `  "deadLetter": ${line(doc.deadLetter)}`,
+    `  "modelDatasets": ${nested(doc.modelDatasets)}`,
+    `  "buckets": ${nested(doc.buckets)}\n}\n`,
+  ].join(",\n");
 }
 
 /** Every numeric limit of limits.ts and each table's unique key, for the Beam pipeline (Python). */

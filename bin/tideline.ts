@@ -7,14 +7,16 @@ import backfill from "./commands/backfill.js";
 import dags from "./commands/dags.js";
 import cost from "./commands/cost.js";
 import deploy from "./commands/deploy.js";
+import features from "./commands/features.js";
 import generate from "./commands/generate.js";
+import looker from "./commands/looker.js";
 import models from "./commands/models.js";
 import query from "./commands/query.js";
 import reset from "./commands/reset.js";
 import start from "./commands/start.js";
 import tail from "./commands/tail.js";
 
-const COMMANDS: (() => Command)[] = [start, query, tail, backfill, models, dags, generate, reset, deploy, cost];
+const COMMANDS: (() => Command)[] = [start, query, tail, backfill, models, dags, generate, reset, deploy, cost, looker, features];
 
 const program = new Command("tideline")
   .description("edge-first e-commerce analytics: the local platform and its tools")

@@ -15,6 +15,7 @@ import { MAX_COMMAND_BODY_BYTES, MAX_QUERY_BODY_BYTES, MAX_QUERY_ROWS } from "./
 import type { OperatorPorts } from "./ports.js";
 import { BackfillMessage, BackfillRequest, ErrorBody, Health, ModelsRunMessage, ModelsRunRequest, PipelineStatus, QueryRequest, QueryResponse } from "./schemas.js";
 import { allowedHost, jsonOnly, requireToken, sameOrigin, sessionCookie } from "./security.js";
+import { dashboardPage, mountDashboard } from "../dashboard/routes.js";
 
 export interface OperatorApiOptions {
   ports: OperatorPorts;
@@ -26,7 +27,7 @@ export interface OperatorApiOptions {
   port: () => number;
   /** Query deadline (ms); the row cap is MAX_QUERY_ROWS. */
   queryTimeoutMs: number;
-  /** The page at GET / (the dashboard); a short page pointing at the API when absent. */
+  /** The page at GET / (default: the dashboard, platform/dashboard). */
   home?: Handler;
 }
 
@@ -127,11 +128,6 @@ function ndjson(c: Context, work: (send: (m: object) => Promise<void>) => Promis
   });
 }
 
-const homePage: Handler = (c) =>
-  c.html(
-    `<!doctype html><meta charset="utf-8"><title>tideline</title><h1>tideline operator API</h1><p>The API is described at <a href="/api/openapi.json">/api/openapi.json</a>; this page gave your browser the session to call it.</p>`,
-  );
-
 export function createOperatorApi(o: OperatorApiOptions) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.onError(errorResponse);
@@ -141,9 +137,10 @@ export function createOperatorApi(o: OperatorApiOptions) {
 
   app.use("*", secureHeaders(), allowedHost(o.port), sameOrigin(o.port), limit(MAX_QUERY_BODY_BYTES));
   app.use("/api/*", requireToken(o.token, o.tokenFile), jsonOnly());
-  app.get("/", sessionCookie(o.token), o.home ?? homePage);
+  app.get("/", sessionCookie(o.token), o.home ?? dashboardPage);
 
   const { ports } = o;
+  mountDashboard(app, ports, o.queryTimeoutMs);
   const routes = app
     .openapi(queryRoute, async (c) => {
       const { sql, maxRows } = c.req.valid("json");

@@ -3,6 +3,7 @@
  * pipeline (tests) and under another composition root (the GCP one) alike.
  */
 import type { QueryLimits, QueryResult } from "../../warehouse/duckdb/query.js";
+import type { RunResult } from "../../warehouse/models/run.js";
 import type { BackfillProgress, BackfillRequest, BackfillResult, ModelsRunMessage, ModelsRunRequest, PipelineStatus } from "./schemas.js";
 
 export interface OperatorPorts {
@@ -15,4 +16,6 @@ export interface OperatorPorts {
   backfill(req: BackfillRequest, progress: (p: BackfillProgress) => void): Promise<BackfillResult>;
   /** Builds the models; every message (progress lines, then done or error) goes to `emit`. */
   runModels(req: ModelsRunRequest, emit: (m: ModelsRunMessage) => void): Promise<void>;
+  /** The last models run this process made, with its assertions (the dashboard shows them); absent where none runs. */
+  lastModelsRun?(): { finishedAt: string; result: RunResult } | null;
 }

@@ -31,6 +31,7 @@ interface Running {
 let running: Running | null = null;
 let modelsConnection: DuckDBConnection | null = null;
 let modelsRun: Promise<void> = Promise.resolve();
+let lastModelsRun: { finishedAt: string; result: RunResult } | null = null;
 
 export const pipelineService = {
   name: "pipeline",
@@ -65,6 +66,7 @@ export const pipelineService = {
           return result;
         },
         runModels: (req, emit) => serializedModelsRun(sink, req, emit),
+        lastModelsRun: () => lastModelsRun,
       };
       const api = await startOperatorApi({ ports });
       pipeline.start();
@@ -111,7 +113,10 @@ export const pipelineService = {
 function serializedModelsRun(sink: DuckDbSink, request: ModelsRunRequest, emit: (m: ModelsRunMessage) => void): Promise<void> {
   const run = modelsRun.then(async () => {
     modelsConnection ??= await sink.instance.connect();
-    await runModelsOnConnection(modelsConnection, request, emit);
+    await runModelsOnConnection(modelsConnection, request, (m) => {
+      if ("done" in m) lastModelsRun = { finishedAt: new Date().toISOString(), result: m.result };
+      emit(m);
+    });
   });
   modelsRun = run.catch(() => undefined);
   return run;

@@ -3,7 +3,8 @@ the graph between them (transforms.build_graph) is the same for every runner, ba
 
   python -m tideline_beam --source pubsub --streaming --project P --runner DataflowRunner …
   python -m tideline_beam --source archive --from_date 2026-11-20 --to_date 2026-11-24 \\
-      --runner PrismRunner --prism_location .tools/bin/prism --bigquery_endpoint http://127.0.0.1:9050
+      --runner PrismRunner --prism_location .tools/bin/prism --bigquery_endpoint http://127.0.0.1:9050 \\
+      --bigquery_storage_endpoint 127.0.0.1:9060
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def warehouse_from(options: PipelineOptions) -> Warehouse:
     o = options.view_as(TidelineOptions)
     if o.warehouse == "memory":
         return MemoryWarehouse("pipeline")
-    return BigQueryWarehouse(o.bigquery_project or _project(options), o.bigquery_endpoint, o.dataset_prefix, o.bigquery_location)
+    if o.bigquery_endpoint and not o.bigquery_storage_endpoint:
+        raise UsageError("--bigquery_endpoint needs --bigquery_storage_endpoint too: the emulator's gRPC address, e.g. 127.0.0.1:9060")
+    return BigQueryWarehouse(o.bigquery_project or _project(options), o.bigquery_endpoint, o.dataset_prefix, o.bigquery_location, o.bigquery_storage_endpoint)
 
 
 def build(p: beam.Pipeline, options: PipelineOptions, warehouse: Warehouse | None = None) -> None:

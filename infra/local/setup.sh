@@ -7,6 +7,7 @@
 #   infra/local/setup.sh            everything (what .ci/run calls, after npm install)
 #   infra/local/setup.sh beam       the Beam pipeline's venv only (.venv/beam)
 #   infra/local/setup.sh airflow    the Airflow venv only (.venv/airflow)
+#   infra/local/setup.sh infra      checkov's venv (.venv/infra) and OpenTofu (.tools/bin/tofu) for the infra/ checks
 #   infra/local/setup.sh apt        Debian packages only (chromium)
 #   infra/local/setup.sh go         the Beam Prism runner into .tools/bin (infra/tools; needs npm install first)
 #   infra/local/setup.sh bigquery-emulator
@@ -129,10 +130,21 @@ bigquery_emulator() {
   "$ROOT/node_modules/.bin/tsx" "$ROOT/infra/tools/build.ts" bigquery-emulator
 }
 
+# infra: checkov's venv and OpenTofu (.tools/bin/tofu, built from infra/tools/opentofu by infra/terraform/tofu.ts).
+infra_tools() {
+  venv infra infra/requirements.lock
+  if [ ! -x "$ROOT/node_modules/.bin/tsx" ]; then
+    say "run npm install first: OpenTofu is built by infra/terraform/tofu.ts"
+    exit 1
+  fi
+  (cd "$ROOT" && "$ROOT/node_modules/.bin/tsx" infra/terraform/tofu.ts build)
+}
+
 what="${1:-all}"
 case "$what" in
   beam) venv beam pipeline/beam/requirements.lock ;;
   airflow) venv airflow dags/requirements.lock ;;
+  infra) infra_tools ;;
   apt) apt_packages ;;
   go) go_tools ;;
   bigquery-emulator) bigquery_emulator ;;
@@ -141,6 +153,7 @@ case "$what" in
     venv beam pipeline/beam/requirements.lock
     venv airflow dags/requirements.lock
     go_tools
+    infra_tools
     ;;
-  *) say "usage: infra/local/setup.sh [all|beam|airflow|apt|go|bigquery-emulator]"; exit 2 ;;
+  *) say "usage: infra/local/setup.sh [all|beam|airflow|infra|apt|go|bigquery-emulator]"; exit 2 ;;
 esac

@@ -128,7 +128,7 @@ function weighted<T extends { weight: number }>(r: () => number, xs: readonly T[
 }
 
 /** Shared monotonic CDC position: lsn derived from time and visitor so it is unique and ordered per row. */
-const lsnAt = (ms: number, visitor: number, k: number) => ms * 1000 + (visitor % 997) + k;
+const lsnAt = (ms: number, visitor: number, k: number) => Math.floor(ms) * 1000 + (visitor % 997) + k;
 
 function cdc(table: string, op: CdcEnvelope["op"], before: Record<string, unknown> | null, after: Record<string, unknown> | null, ms: number, lsn: number): WorkloadItem {
   return {

@@ -91,10 +91,17 @@ def run(argv: Sequence[str] | None = None, warehouse: Warehouse | None = None) -
     options = PipelineOptions(list(argv) if argv is not None else None)
     # The DoFns reach module-level names (contracts, helpers) on remote workers.
     options.view_as(SetupOptions).save_main_session = False
+    if options.view_as(TidelineOptions).source == "pubsub":
+        # Before the Pipeline is made: runners copy the options they check (Pub/Sub needs streaming).
+        options.view_as(StandardOptions).streaming = True
     p = beam.Pipeline(options=options)
     build(p, options, warehouse)
     result = p.run()
-    if not options.view_as(StandardOptions).streaming and options.view_as(TidelineOptions).wait:
+    standard = options.view_as(StandardOptions)
+    # A local runner runs a streaming job in this process, until it is stopped; Dataflow runs it as
+    # a service, and its launch must return.
+    local = "Dataflow" not in str(standard.runner or "DirectRunner")
+    if options.view_as(TidelineOptions).wait and (not standard.streaming or local):
         result.wait_until_finish()
     return result
 

@@ -84,7 +84,9 @@ def build(p: beam.Pipeline, options: PipelineOptions, warehouse: Warehouse | Non
     s = settings_from(o, streaming)
     w = warehouse or warehouse_from(options)
     writes = build_graph(inbound, s, w.read_watermark if streaming else None)
-    _ = writes | "WriteToWarehouse" >> WriteToWarehouse(w, s.clock, o.max_rows_per_write, o.flush_interval_s)
+    runner = str(options.view_as(StandardOptions).runner or "DirectRunner")
+    per_bundle = streaming and runner.endswith("DirectRunner")
+    _ = writes | "WriteToWarehouse" >> WriteToWarehouse(w, s.clock, o.max_rows_per_write, o.flush_interval_s, per_bundle)
 
 
 def run(argv: Sequence[str] | None = None, warehouse: Warehouse | None = None) -> PipelineResult:

@@ -1,4 +1,7 @@
-/** Typed access to infra/resources.json, the one list of topics, subscriptions and buckets (local launcher, Terraform, pipeline). */
+/**
+ * Typed access to infra/resources.json, the topics, subscriptions and buckets Terraform reads;
+ * it is generated from contracts/defaults.ts (`npm run generate`), and read here to check it.
+ */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,8 +32,6 @@ const Resources = z.object({
 });
 export type Resources = z.infer<typeof Resources>;
 
-export const LOCAL_PROJECT = "tideline-local";
-
 export function loadResources(): Resources {
   const path = join(dirname(fileURLToPath(import.meta.url)), "resources.json");
   const r = Resources.parse(JSON.parse(readFileSync(path, "utf8")));
@@ -40,5 +41,3 @@ export function loadResources(): Resources {
   if (!r.topics.some((t) => t.name === r.deadLetter.topic)) throw new Error(`infra/resources.json: deadLetter names unknown topic ${r.deadLetter.topic}`);
   return r;
 }
-
-export const bucketName = (template: string, project: string) => template.replaceAll("{project}", project);

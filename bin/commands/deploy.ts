@@ -8,7 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { bucketName, loadResources } from "../../infra/resources.js";
+import { bucketName } from "../../contracts/defaults.js";
+import { loadResources } from "../../infra/resources.js";
 
 const METADATA = new URL("../../pipeline/beam/flex/metadata.json", import.meta.url);
 const DATAFLOW_API = "https://dataflow.googleapis.com/v1b3";

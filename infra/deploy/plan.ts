@@ -8,7 +8,8 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { launchRequest } from "../../bin/commands/deploy.js";
 import { REPO_ROOT } from "../local/settings.js";
-import { bucketName, loadResources } from "../resources.js";
+import { bucketName } from "../../contracts/defaults.js";
+import { loadResources } from "../resources.js";
 import { buildBundle, edgeEnvironment, secretsMissingFromShell, WORKER_GZIP_BUDGET_BYTES, WORKER_GZIP_LIMIT_BYTES, type Bundle, type DeployEnvironment, type EdgeEnvironment } from "./edge.js";
 import { terraformEnvironment, type TerraformEnvironment } from "./terraform.js";
 

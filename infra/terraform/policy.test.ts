@@ -9,7 +9,8 @@ import { parse } from "@cdktf/hcl2json";
 import { beforeAll, describe, expect, it } from "vitest";
 import { launchRequest } from "../../bin/commands/deploy.js";
 import { REPO_ROOT } from "../local/settings.js";
-import { bucketName, loadResources } from "../resources.js";
+import { bucketName } from "../../contracts/defaults.js";
+import { loadResources } from "../resources.js";
 import { allResources, block, loadConfig, TERRAFORM_DIR, type Block, type TerraformConfig } from "./config.js";
 
 let tf: TerraformConfig;

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:pipeline`: the pipeline's batch throughput on N archived events (default 1,000,000,
  * BENCH_EVENTS to change) — gzip NDJSON objects laid out as the edge archives them, replayed through
- * the Beam graph (direct runner) into a fresh DuckDB file — next to DuckDB's own read_json load of
+ * the single-node engine into a fresh DuckDB file — next to DuckDB's own read_json load of
  * the same files in the same run (target: ≥ 0.3× of it), in interleaved trials (BENCH_TRIALS,
  * default 3) whose median ratio is the figure: other work on the machine hits both sides alike.
  * Then streaming freshness on the Pub/Sub emulator: publish → row committed in raw.events, p50/p95.

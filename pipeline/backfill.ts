@@ -82,9 +82,9 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
     done += size;
     o.onProgress?.({ objectsDone: done, objectsTotal: objects.length, stats: { ...stats } });
   };
-  // Objects are prepared on worker threads, a few ahead of the commits: Beam's direct runner runs
-  // every step on this one thread, where parsing the records took most of a backfill's time. This
-  // thread runs the graph (cheap now), the ordered lookups and the commits. At most two groups wait
+  // Objects are prepared on worker threads, a few ahead of the commits: on this one thread, parsing
+  // the records took most of a backfill's time. This thread queues the prepared objects, runs the
+  // ordered lookups and the commits. At most two groups wait
   // for their commit, so memory stays bounded however far the workers could run ahead.
   const pool = new PreparePool(threads);
   const restoreCores = await o.sink.shareCores?.(pool.size);

@@ -1,5 +1,5 @@
 /**
- * Serializes warehouse commits in the order the graph hands batches over: lookup of stored keys,
+ * Serializes warehouse commits in the order batches are handed over: lookup of stored keys,
  * the pure finish step and the commit of one batch complete before the next batch's lookup, so
  * dedup against stored rows and metric increments stay exact with one writer.
  */
@@ -27,7 +27,7 @@ export class CommitQueue {
     private readonly hold = false,
   ) {}
 
-  /** Called synchronously from the graph; returns the chunk id so the step has an output. */
+  /** Called synchronously, in order (run-local.ts); returns the chunk id. */
   enqueue(p: PreparedChunk | PendingChunk): string {
     // A pending preparation is awaited in order by the commit; a failure surfaces there, not as an
     // unhandled rejection while it waits in the queue.

@@ -1,13 +1,12 @@
 /**
- * The functions the Beam graph applies, gathered in one object registered for serialization by
- * reference (see runtime.ts): each DoFn closure captures this object plus plain-data options.
+ * The single-node engine's first steps on a chunk (run-local.ts): decode an archive object into
+ * messages, then parse, validate and dedup a batch of messages.
  */
 import { gunzipSync } from "node:zlib";
-import serialization from "apache-beam/serialization";
 import { prepareBatch, type PreparedBatch } from "./transforms/batch.js";
 import type { InboundMessage, InputStream } from "./transforms/types.js";
 
-/** One element of the graph: a pulled micro-batch or one archive object, never a single event. */
+/** One unit of work: a pulled micro-batch or one archive object, never a single event. */
 export type SourceChunk =
   | { kind: "messages"; id: string; messages: InboundMessage[] }
   | { kind: "archive"; id: string; stream: InputStream; object: string; gzip: Uint8Array };
@@ -78,7 +77,3 @@ export function forEachLine(bytes: Buffer, fn: (start: number, end: number, line
 export function prepareChunk(c: DecodedChunk, now: string): PreparedChunk {
   return { id: c.id, prepared: prepareBatch(c.messages, now) };
 }
-
-export const graphFns = { decodeChunk, prepareChunk };
-export const GRAPH_FNS_MODULE = "tideline/pipeline/graph-fns";
-serialization.requireForSerialization(GRAPH_FNS_MODULE, { graphFns });

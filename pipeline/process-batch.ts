@@ -1,6 +1,6 @@
 /**
  * One micro-batch end to end against a sink: prepare (pure) → look up stored state → finish (pure)
- * → commit. Every runner (the Beam DoFn, the streaming loop, backfill) goes through this function.
+ * → commit. Every path (the commit queue, the streaming loop, backfill) goes through this function.
  */
 import type { Stream } from "../contracts/records.js";
 import { DEFAULT_BATCH_OPTIONS, finishBatch, lookupOf, prepareBatch, type BatchOptions, type CommitBatch, type PreparedBatch } from "./transforms/batch.js";

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => sink.close());
 
-describe("the Beam graph on the direct runner", () => {
+describe("the single-node engine's steps", () => {
   it("loads micro-batches and archive objects, in order, exactly once", async () => {
     const recs = Array.from({ length: 50 }, (_, i) => eventRecord(i, `2026-11-25T11:${String(10 + (i % 40)).padStart(2, "0")}:00.000Z`));
     const archive = gzipSync(recs.slice(20).map((r) => JSON.stringify(r)).join("\n") + "\n");

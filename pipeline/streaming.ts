@@ -1,6 +1,6 @@
 /**
- * The streaming pipeline: take a micro-batch of buffered Pub/Sub messages, run it through the Beam
- * graph on the direct runner (parse, validate, dedup, event time, CDC apply, ONE warehouse commit),
+ * The streaming pipeline: take a micro-batch of buffered Pub/Sub messages, run it through the
+ * engine's steps (parse, validate, dedup, event time, CDC apply, ONE warehouse commit),
  * THEN acknowledge. A failed batch is nacked and redelivered; a crash between commit and ack means
  * a redelivery that dedup turns into a no-op.
  */

@@ -3,11 +3,12 @@
  * through the running pipeline's operator API when `npm start` runs, else from the file read-only.
  * `--json` prints exactly one JSON array of row objects on stdout and nothing else.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { operatorClient, OperatorApiError, OperatorApiUnavailable, type OperatorClient } from "../../platform/api/client.js";
 import { queryTimeoutMs, MAX_QUERY_ROWS } from "../../platform/api/limits.js";
 import { QueryError, queryFile, type QueryResult } from "../../warehouse/duckdb/query.js";
 import { warehousePath } from "../../warehouse/duckdb/sink.js";
+import { queryBigQueryEmulator } from "../../warehouse/bigquery/emulator-query.js";
 
 const MAX_CELL_CHARS = 60;
 
@@ -46,13 +47,13 @@ export const explain = (e: Error & { hint?: string | undefined }) => `${e.messag
 
 export async function runQuery(
   sql: string,
-  opts: { json?: boolean },
+  opts: { json?: boolean; warehouse?: "duckdb" | "bigquery" },
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
   client?: OperatorClient,
 ): Promise<number> {
   try {
-    const r = await queryWarehouse(sql, client ? { client } : {});
+    const r = opts.warehouse === "bigquery" ? await queryBigQueryEmulator(sql) : await queryWarehouse(sql, client ? { client } : {});
     out.write(opts.json ? JSON.stringify(r.rows) + "\n" : formatTable(r) + "\n");
     if (r.notice) err.write(`tideline query: ${r.notice}\n`);
     return 0;
@@ -71,7 +72,12 @@ export function queryCommand(): Command {
     .description("run read-only SQL (DuckDB dialect) against the local warehouse")
     .argument("<sql>", "one SELECT statement (also WITH, DESCRIBE, SHOW, SUMMARIZE)")
     .option("--json", "print one JSON array of row objects on stdout, nothing else")
-    .action(async (sql: string, opts: { json?: boolean }) => {
+    .addOption(
+      new Option("--warehouse <warehouse>", "duckdb: the local DuckDB warehouse (DuckDB SQL); bigquery: the BigQuery emulator of --engine beam (GoogleSQL)")
+        .choices(["duckdb", "bigquery"])
+        .default("duckdb"),
+    )
+    .action(async (sql: string, opts: { json?: boolean; warehouse?: "duckdb" | "bigquery" }) => {
       process.exitCode = await runQuery(sql, opts);
     });
 }

@@ -7,6 +7,8 @@
 #   infra/local/setup.sh            everything (what .ci/run calls, after npm install)
 #   infra/local/setup.sh beam       the Beam pipeline's venv only (.venv/beam)
 #   infra/local/setup.sh airflow    the Airflow venv only (.venv/airflow)
+#   infra/local/setup.sh bqemulator the BigQuery emulator of --engine beam and the Beam end-to-end test
+#                                   (bqemulator from PyPI, .venv/bqemulator)
 #   infra/local/setup.sh infra      checkov's venv (.venv/infra) and OpenTofu (.tools/bin/tofu) for the infra/ checks
 #   infra/local/setup.sh apt        Debian packages only (chromium)
 #   infra/local/setup.sh go         the Beam Prism runner into .tools/bin (infra/tools; needs npm install first)
@@ -130,6 +132,21 @@ bigquery_emulator() {
   "$ROOT/node_modules/.bin/tsx" "$ROOT/infra/tools/build.ts" bigquery-emulator
 }
 
+# bqemulator: its venv, then DuckDB's spatial extension (which the emulator loads at start and DuckDB
+# would otherwise download from a site that is not a package registry) installed from its wheel into
+# the venv's own DuckDB home; infra/local/bqemulator.ts starts the emulator with HOME there.
+bqemulator() {
+  venv bqemulator infra/local/bqemulator/requirements.lock
+  local dir="$ROOT/.venv/bqemulator"
+  mkdir -p "$dir/home"
+  HOME="$dir/home" "$dir/bin/python" - <<'PY'
+import pathlib, duckdb, duckdb_extension_spatial
+ext = pathlib.Path(duckdb_extension_spatial.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
+duckdb.connect().execute(f"INSTALL '{ext}'")
+PY
+  say "bqemulator ready (.venv/bqemulator)"
+}
+
 # infra: checkov's venv and OpenTofu (.tools/bin/tofu, built from infra/tools/opentofu by infra/terraform/tofu.ts).
 infra_tools() {
   venv infra infra/requirements.lock
@@ -144,6 +161,7 @@ what="${1:-all}"
 case "$what" in
   beam) venv beam pipeline/beam/requirements.lock ;;
   airflow) venv airflow dags/requirements.lock ;;
+  bqemulator) bqemulator ;;
   infra) infra_tools ;;
   apt) apt_packages ;;
   go) go_tools ;;
@@ -152,8 +170,9 @@ case "$what" in
     apt_packages
     venv beam pipeline/beam/requirements.lock
     venv airflow dags/requirements.lock
+    bqemulator
     go_tools
     infra_tools
     ;;
-  *) say "usage: infra/local/setup.sh [all|beam|airflow|infra|apt|go|bigquery-emulator]"; exit 2 ;;
+  *) say "usage: infra/local/setup.sh [all|beam|airflow|bqemulator|infra|apt|go|bigquery-emulator]"; exit 2 ;;
 esac

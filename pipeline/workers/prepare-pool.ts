@@ -1,10 +1,9 @@
 /**
  * Worker threads that prepare archive objects (decode, parse, validate, dedup within the object)
- * while the main thread runs the ordered lookups and commits. Beam's direct runner runs every DoFn
- * on the one JavaScript thread, and JSON.parse of the records was most of a backfill's time; a
- * distributed runner would spread the same step over its workers instead.
+ * while the main thread runs the ordered lookups and commits: on the one JavaScript thread, JSON.parse
+ * of the records was most of a backfill's time.
  *
- * Results resolve per object, in any order; the commit queue keeps the graph's order.
+ * Results resolve per object, in any order; the commit queue keeps the objects' order.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";

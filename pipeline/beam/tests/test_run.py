@@ -10,7 +10,8 @@ import pytest
 
 from tideline_beam.cdc import Truncate
 from tideline_beam.pipeline import UsageError, run
-from tideline_beam.sinks.bigquery import BigQuerySql
+from tideline_beam.sinks.bigquery import BigQuerySql, staging_fields
+from tideline_beam.sinks.staging import RowEncoder
 from tideline_beam.sources import subscriptions
 
 from .conftest import by
@@ -33,6 +34,11 @@ def test_a_backfill_of_the_archive_from_options(tmp_path, warehouse):
     assert by(warehouse.rows("raw.events"), "message_id", "is_late", "lateness_ms") == [("msg-1", False, 0), ("msg-2", False, 0), ("msg-3", True, 960_000)]
     [dead] = warehouse.rows("ops.dead_letters")
     assert dead["reason"].startswith("message raw/events/dt=2026-11-25/hour=12/b.ndjson.gz#2 on events is not JSON")
+    assert all("_late" not in r for r in warehouse.rows("raw.events"))
+    touched = by(warehouse.rows("ops.partitions_touched"), "table_name", "event_date", "rows_loaded", "late_rows")
+    assert touched == [("raw.events", "2026-11-25", 3, 1)]
+    run([*argv, "--project", "tideline-local", "--now", "2026-11-25T14:00:00.000Z"], warehouse=warehouse)
+    assert by(warehouse.rows("ops.partitions_touched"), "table_name", "event_date", "rows_loaded", "late_rows") == touched
 
 
 @pytest.mark.parametrize(
@@ -59,12 +65,19 @@ def test_the_subscriptions_are_those_of_infra_resources():
 
 def test_bigquery_statements_are_idempotent_and_partition_filtered():
     sql = BigQuerySql("acme", "prod_")
-    raw = sql.insert_new("raw.events", "__stg_1", [{"event_date": "2026-11-25"}, {"event_date": "2026-11-23"}])
-    assert raw.startswith("INSERT INTO `acme.prod_raw.events` (event_id, message_id, ")
-    assert raw.endswith(
-        "FROM `acme.prod_raw.events__stg_1` S\nWHERE NOT EXISTS (SELECT 1 FROM `acme.prod_raw.events` T "
-        "WHERE T.event_id = S.event_id AND T.event_date BETWEEN DATE '2026-11-22' AND DATE '2026-11-26');"
+    now = "2026-11-25T12:00:00.000Z"
+    raw = sql.insert_new("raw.events", "__stg_1", [{"event_date": "2026-11-25"}, {"event_date": "2026-11-23"}], now)
+    absent = (
+        "NOT EXISTS (SELECT 1 FROM `acme.prod_raw.events` T WHERE T.event_id = S.event_id AND T.event_date BETWEEN DATE '2026-11-22' AND DATE '2026-11-26')"
     )
+    assert raw.startswith("BEGIN TRANSACTION;\nMERGE `acme.prod_ops.partitions_touched` T USING (SELECT 'raw.events' AS table_name, event_date, ")
+    assert f"COUNTIF(COALESCE(S._late, FALSE)) AS late_rows\n  FROM `acme.prod_raw.events__stg_1` S WHERE {absent} GROUP BY event_date" in raw
+    assert "WHEN MATCHED THEN UPDATE SET rows_loaded = T.rows_loaded + S.rows_loaded, late_rows = T.late_rows + S.late_rows" in raw
+    assert "\nINSERT INTO `acme.prod_raw.events` (event_id, message_id, " in raw
+    assert raw.endswith(f"FROM `acme.prod_raw.events__stg_1` S\nWHERE {absent};\nCOMMIT TRANSACTION;")
+    dead = sql.insert_new("ops.dead_letters", "__stg_4", [{}], now)
+    assert dead.startswith("INSERT INTO `acme.prod_ops.dead_letters` (")
+    assert "TRANSACTION" not in dead
     core = sql.apply_changes("core.orders", "__stg_2", [Truncate("orders", "0009", "2026-11-25T00:00:00.000Z")], "2026-11-25T12:00:00.000Z")
     assert core[0] == (
         "UPDATE `acme.prod_core.orders` SET _deleted = TRUE, _position = '0009', _source_ts = TIMESTAMP '2026-11-25T00:00:00.000Z', "
@@ -75,3 +88,20 @@ def test_bigquery_statements_are_idempotent_and_partition_filtered():
         in core[1]
     )
     assert "WHEN MATCHED AND S.events >= T.events THEN UPDATE SET" in sql.replace_minutes("__stg_3")
+    assert "INSERT ROW" not in core[1] + sql.replace_minutes("__stg_3") + sql.advance_watermarks("__stg_5")
+    assert sql.advance_watermarks("__stg_5").endswith(
+        "WHEN NOT MATCHED THEN INSERT (stream, watermark_ts, max_event_ts, out_of_orderness_ms, updated_at) "
+        "VALUES (S.stream, S.watermark_ts, S.max_event_ts, S.out_of_orderness_ms, S.updated_at);"
+    )
+
+
+def test_staging_rows_encode_as_the_storage_write_api_reads_them():
+    enc = RowEncoder(staging_fields("raw.events"))
+    assert [f.name for f in enc.descriptor.field][-1] == "_late"
+    row = {"event_id": "e1", "event_ts": "2026-11-25T11:20:00.123Z", "event_date": "2026-11-25", "properties": {"total": 1.5}, "is_late": True}
+    m = enc._message.FromString(enc.encode({**row, "lateness_ms": None}))
+    assert (m.event_id, m.event_ts, m.event_date, m.is_late) == ("e1", 1_795_605_600_123_000, 20_782, True)
+    assert json.loads(m.properties) == {"total": 1.5}
+    assert not m.HasField("lateness_ms")
+    with pytest.raises(ValueError, match=r"column event_ts .* has no offset"):
+        enc.encode({"event_ts": "2026-11-25T11:20:00"})

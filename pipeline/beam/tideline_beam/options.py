@@ -38,12 +38,17 @@ class TidelineOptions(PipelineOptions):
         parser.add_argument(
             "--bigquery_endpoint", default=None, help="BigQuery REST endpoint, e.g. http://127.0.0.1:9050 for the emulator (default: Google's)."
         )
+        parser.add_argument(
+            "--bigquery_storage_endpoint",
+            default=None,
+            help="Storage Write API address of an emulator, plaintext gRPC, e.g. 127.0.0.1:9060 (default: Google's).",
+        )
         parser.add_argument("--dataset_prefix", default="", help="Prefix of the raw/core/ops dataset names, e.g. prod_.")
         parser.add_argument("--bigquery_location", default=None, help="Location of the datasets the pipeline creates when missing, e.g. EU.")
         parser.add_argument(
             "--flush_interval_s", type=float, default=5.0, help="Streaming: longest wait before buffered rows are written (bounds BigQuery jobs)."
         )
-        parser.add_argument("--max_rows_per_write", type=int, default=10_000, help="Rows per table written in one BigQuery load and statement.")
+        parser.add_argument("--max_rows_per_write", type=int, default=10_000, help="Rows per table written in one BigQuery staged write and statement.")
         parser.add_argument(
             "--wait", type=lambda v: v.lower() != "false", default=True, help="Batch: wait for the job to finish (false for a Flex Template launch)."
         )

@@ -3,7 +3,8 @@ the graph between them (transforms.build_graph) is the same for every runner, ba
 
   python -m tideline_beam --source pubsub --streaming --project P --runner DataflowRunner …
   python -m tideline_beam --source archive --from_date 2026-11-20 --to_date 2026-11-24 \\
-      --runner PrismRunner --prism_location .tools/bin/prism --bigquery_endpoint http://127.0.0.1:9050
+      --runner PrismRunner --prism_location .tools/bin/prism --bigquery_endpoint http://127.0.0.1:9050 \\
+      --bigquery_storage_endpoint 127.0.0.1:9060
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def warehouse_from(options: PipelineOptions) -> Warehouse:
     o = options.view_as(TidelineOptions)
     if o.warehouse == "memory":
         return MemoryWarehouse("pipeline")
-    return BigQueryWarehouse(o.bigquery_project or _project(options), o.bigquery_endpoint, o.dataset_prefix, o.bigquery_location)
+    if o.bigquery_endpoint and not o.bigquery_storage_endpoint:
+        raise UsageError("--bigquery_endpoint needs --bigquery_storage_endpoint too: the emulator's gRPC address, e.g. 127.0.0.1:9060")
+    return BigQueryWarehouse(o.bigquery_project or _project(options), o.bigquery_endpoint, o.dataset_prefix, o.bigquery_location, o.bigquery_storage_endpoint)
 
 
 def build(p: beam.Pipeline, options: PipelineOptions, warehouse: Warehouse | None = None) -> None:
@@ -81,17 +84,26 @@ def build(p: beam.Pipeline, options: PipelineOptions, warehouse: Warehouse | Non
     s = settings_from(o, streaming)
     w = warehouse or warehouse_from(options)
     writes = build_graph(inbound, s, w.read_watermark if streaming else None)
-    _ = writes | "WriteToWarehouse" >> WriteToWarehouse(w, s.clock, o.max_rows_per_write, o.flush_interval_s)
+    runner = str(options.view_as(StandardOptions).runner or "DirectRunner")
+    per_bundle = streaming and runner.endswith("DirectRunner")
+    _ = writes | "WriteToWarehouse" >> WriteToWarehouse(w, s.clock, o.max_rows_per_write, o.flush_interval_s, per_bundle)
 
 
 def run(argv: Sequence[str] | None = None, warehouse: Warehouse | None = None) -> PipelineResult:
     options = PipelineOptions(list(argv) if argv is not None else None)
     # The DoFns reach module-level names (contracts, helpers) on remote workers.
     options.view_as(SetupOptions).save_main_session = False
+    if options.view_as(TidelineOptions).source == "pubsub":
+        # Before the Pipeline is made: runners copy the options they check (Pub/Sub needs streaming).
+        options.view_as(StandardOptions).streaming = True
     p = beam.Pipeline(options=options)
     build(p, options, warehouse)
     result = p.run()
-    if not options.view_as(StandardOptions).streaming and options.view_as(TidelineOptions).wait:
+    standard = options.view_as(StandardOptions)
+    # A local runner runs a streaming job in this process, until it is stopped; Dataflow runs it as
+    # a service, and its launch must return.
+    local = "Dataflow" not in str(standard.runner or "DirectRunner")
+    if options.view_as(TidelineOptions).wait and (not standard.streaming or local):
         result.wait_until_finish()
     return result
 

@@ -29,6 +29,8 @@ WINDOW_MS = 60_000
 DEAD_LETTERS_TAG = "dead_letters"
 TOO_LATE_TAG = "too_late"
 WATERMARKS_TAG = "watermarks"
+LATE_FLAG = "_late"
+"""A raw row's lateness for ops.partitions_touched; not a column (raw.events stores it as is_late)."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,7 @@ class AssignEventTime(beam.PTransform):
 
 
 def raw_row(j: Judged, loaded_at: str) -> dict[str, Any]:
-    row = {**j.record, "event_date": j.event_date, "loaded_at": loaded_at}
+    row = {**j.record, "event_date": j.event_date, "loaded_at": loaded_at, LATE_FLAG: j.is_late}
     if j.stream == "events":
         row["is_late"] = j.is_late
         row["lateness_ms"] = j.lateness_ms

@@ -11,6 +11,7 @@ from .. import contracts
 from ..cdc import CoreChange, Truncate, source_columns
 from ..event_time import Watermark
 from ..jsvalues import parse_iso_ms
+from ..transforms import LATE_FLAG
 from .writes import Warehouse
 
 
@@ -37,11 +38,29 @@ class MemoryWarehouse(Warehouse):
     def _key(self, table: str, row: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(row[c] for c in contracts.table_key(table))
 
-    def insert_new(self, table: str, rows: list[dict[str, Any]]) -> None:
+    def insert_new(self, table: str, rows: list[dict[str, Any]], now: str) -> None:
         with self._lock:
             t = self._table(table)
+            stored = []
             for r in rows:
-                t.setdefault(self._key(table, r), dict(r))
+                k = self._key(table, r)
+                if k not in t:
+                    t[k] = {c: v for c, v in r.items() if c != LATE_FLAG}
+                    stored.append(r)
+            if table in contracts.RAW_TABLES.values():
+                self._touch(table, stored, now)
+
+    def _touch(self, table: str, stored: list[dict[str, Any]], now: str) -> None:
+        touched = self._table(contracts.PARTITIONS_TOUCHED)
+        for r in stored:
+            k = (table, str(r["event_date"]))
+            fresh = {"table_name": table, "event_date": k[1], "rows_loaded": 0, "late_rows": 0, "first_loaded_at": now, "last_late_at": None}
+            p = touched.setdefault(k, fresh)
+            p["rows_loaded"] += 1
+            p["last_loaded_at"] = now
+            if r.get(LATE_FLAG):
+                p["late_rows"] += 1
+                p["last_late_at"] = now
 
     def apply_changes(self, table: str, changes: list[CoreChange], truncates: list[Truncate], updated_at: str) -> None:
         name = table.removeprefix("core.")

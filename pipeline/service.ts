@@ -17,6 +17,7 @@ import { LOCAL_PROJECT, PubSubSource } from "./sources/pubsub.js";
 import { ensureResources } from "../infra/local/pubsub-emulator.js";
 import { StreamingPipeline } from "./streaming.js";
 import { runBackfill } from "./backfill.js";
+import { duckDbStoredIds, reconcileArchive } from "./reconcile.js";
 import { GcsArchive } from "./sources/archive.js";
 import { ModelsSchedule, modelsIntervalSeconds } from "./models-schedule.js";
 import type { ModelsRunMessage, ModelsRunRequest } from "../warehouse/models/service.js";
@@ -66,6 +67,16 @@ export const pipelineService = {
           return result;
         },
         runModels: (req, emit) => serializedModelsRun(sink, req, emit),
+        reconcile: async (req) => {
+          const stored = duckDbStoredIds(sink.instance);
+          try {
+            const result = await reconcileArchive({ since: new Date(req.since), reader: new GcsArchive(), sink, stored, batch: batchOptionsFromEnv() });
+            if (result.stats.loaded > 0) schedule.trigger("after a reconcile");
+            return result;
+          } finally {
+            stored.close();
+          }
+        },
       };
       const api = await startOperatorApi({ ports });
       pipeline.start();

@@ -13,6 +13,7 @@ import { startGcsEmulator } from "./gcs-emulator.js";
 import { PrerequisiteError } from "./prerequisite.js";
 import { checkPubSubPrerequisites, ensureResources, startPubSubEmulator } from "./pubsub-emulator.js";
 import { REPO_ROOT, localSettings, type LocalSettings } from "./settings.js";
+import { endLeftoverProcesses, journalToken, recoverAfterStart } from "../../platform/local/recovery.js";
 
 export interface Service {
   name: string;
@@ -115,6 +116,9 @@ function edgeService(s: LocalSettings): Service {
       const wrangler = join(REPO_ROOT, "node_modules/.bin/wrangler");
       const args = [
         "dev",
+        // The local entry journals queue messages (edge/src/local); production deploys edge/src/index.ts.
+        "edge/src/local/index.ts",
+        "--var", `LOCAL_JOURNAL_TOKEN:${journalToken}`,
         "--ip", "127.0.0.1",
         "--port", String(s.edgePort),
         "--persist-to", join(s.dataDir, "wrangler"),
@@ -214,6 +218,9 @@ export async function startLocal(opts: { services?: Service[] } = {}): Promise<n
     return 1;
   }
   mkdirSync(s.dataDir, { recursive: true });
+  // Durability (platform/local/recovery.ts): a killed run's children hold ports and lost state.
+  if (!opts.services) endLeftoverProcesses(s.dataDir, say);
+  const startedAt = Date.now();
   writeFileSync(s.pidFile, String(process.pid));
   process.env.METADATA_SERVER_DETECTION ??= "none";
   const started: Service[] = [];
@@ -285,6 +292,8 @@ export async function startLocal(opts: { services?: Service[] } = {}): Promise<n
         'Try: npx tideline query "select count(*) from raw.events"    Ctrl-C stops everything.',
       ].join("\n"),
     );
+    // Durability: send again what an earlier run accepted and did not deliver, then reconcile.
+    if (!opts.services) void recoverAfterStart({ dataDir: s.dataDir, edgeUrl: `http://127.0.0.1:${s.edgePort}`, apiPort: s.dashboardPort, startedAt, log: say });
   }
   await done;
   process.off("SIGINT", onSignal);

@@ -7,6 +7,7 @@
 #   infra/local/setup.sh            everything (what .ci/run calls, after npm install)
 #   infra/local/setup.sh beam       the Beam pipeline's venv only (.venv/beam)
 #   infra/local/setup.sh airflow    the Airflow venv only (.venv/airflow)
+#   infra/local/setup.sh fuzz       schemathesis, the API fuzzer of the edge's OpenAPI document (.venv/fuzz)
 #   infra/local/setup.sh apt        Debian packages only (chromium)
 #   infra/local/setup.sh go         the Beam Prism runner into .tools/bin (infra/tools; needs npm install first)
 #   infra/local/setup.sh bigquery-emulator
@@ -133,6 +134,7 @@ what="${1:-all}"
 case "$what" in
   beam) venv beam pipeline/beam/requirements.lock ;;
   airflow) venv airflow dags/requirements.lock ;;
+  fuzz) venv fuzz test/fuzz/requirements.lock ;;
   apt) apt_packages ;;
   go) go_tools ;;
   bigquery-emulator) bigquery_emulator ;;
@@ -140,7 +142,8 @@ case "$what" in
     apt_packages
     venv beam pipeline/beam/requirements.lock
     venv airflow dags/requirements.lock
+    venv fuzz test/fuzz/requirements.lock
     go_tools
     ;;
-  *) say "usage: infra/local/setup.sh [all|beam|airflow|apt|go|bigquery-emulator]"; exit 2 ;;
+  *) say "usage: infra/local/setup.sh [all|beam|airflow|fuzz|apt|go|bigquery-emulator]"; exit 2 ;;
 esac

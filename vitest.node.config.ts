@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // Edge tests run in workerd through edge/vitest.config.ts.
 export default defineConfig({
   test: {
-    include: ["{contracts,infra,pipeline,platform,warehouse,dags,bin,test,edge}/**/*.node.test.ts", "{contracts,infra,pipeline,platform,warehouse,dags,bin,test}/**/*.test.ts"],
+    include: ["{contracts,infra,pipeline,platform,warehouse,workload,dags,bin,test,edge}/**/*.node.test.ts", "{contracts,infra,pipeline,platform,warehouse,workload,dags,bin,test}/**/*.test.ts"],
     // The goccy BigQuery emulator probe needs a 20-25 minute clang build that CI's set-up leaves out:
     // `bash infra/local/setup.sh bigquery-emulator`, then `npm run test:bigquery-emulator`.
     exclude: ["**/node_modules/**", ".data/**", ...(process.env.TIDELINE_BIGQUERY_EMULATOR_TEST ? [] : ["infra/local/bigquery-emulator.test.ts"])],

@@ -11,8 +11,8 @@ import { warehouseDdl } from "../warehouse/duckdb/ddl.js";
 import { compileProject } from "../warehouse/models/compile.js";
 import { openDuckDbFile } from "../warehouse/models/executor.js";
 import { runModels, type RunResult } from "../warehouse/models/run.js";
-import { generateWorkload, workloadStats } from "../test/workload/generate.js";
-import { writeWorkloadRows } from "../test/workload/rows.js";
+import { generateWorkload, workloadStats } from "../workload/generate.js";
+import { writeWorkloadRows } from "../workload/rows.js";
 
 const DAY_MS = 86_400_000;
 

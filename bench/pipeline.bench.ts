@@ -25,6 +25,7 @@ import { startEmulator } from "../pipeline/testing/pubsub-emulator.js";
 import { DuckDbSink } from "../warehouse/duckdb/sink.js";
 import { readJsonColumns } from "../warehouse/duckdb/ddl.js";
 import { runReadOnly } from "../warehouse/duckdb/query.js";
+import { LOCAL_PROJECT } from "../contracts/defaults.js";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const TRIALS = Math.max(1, Number(process.env.BENCH_TRIALS ?? 3));
@@ -127,12 +128,12 @@ async function freshness(): Promise<{ p50: number; p95: number; n: number }> {
   process.env.METADATA_SERVER_DETECTION = "none";
   const path = join(ROOT, "freshness.duckdb");
   rmSync(path, { force: true });
-  const pubsub = new PubSub({ projectId: "tideline-local" });
+  const pubsub = new PubSub({ projectId: LOCAL_PROJECT });
   const sink = await DuckDbSink.open(path);
   try {
-    await ensureResources(emulator.host, "tideline-local");
+    await ensureResources(emulator.host, LOCAL_PROJECT);
     await sink.init();
-    const source = new PubSubSource(new PubSub({ projectId: "tideline-local" }));
+    const source = new PubSubSource(new PubSub({ projectId: LOCAL_PROJECT }));
     const pipeline = new StreamingPipeline({ sink, source });
     pipeline.start();
     const topic = pubsub.topic("events", { batching: { maxMessages: 100, maxMilliseconds: 5 } });

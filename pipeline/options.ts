@@ -2,7 +2,7 @@
 import { DEFAULT_ALLOWED_LATENESS_DAYS } from "../contracts/limits.js";
 import type { BatchOptions } from "./transforms/batch.js";
 import { DEFAULT_OUT_OF_ORDERNESS_MS } from "./transforms/event-time.js";
-import { bucketName, loadResources, LOCAL_PROJECT } from "../infra/resources.js";
+import { landingBucket, LOCAL_PORTS, LOCAL_PROJECT, LOCALHOST, rawBucket } from "../contracts/defaults.js";
 
 const DAY_MS = 86_400_000;
 
@@ -21,10 +21,9 @@ export function batchOptionsFromEnv(): BatchOptions {
   };
 }
 
-export const DEFAULT_PUBSUB_EMULATOR_HOST = "127.0.0.1:8085";
-export const DEFAULT_STORAGE_EMULATOR_HOST = "http://127.0.0.1:4443";
-/** The archive bucket of infra/resources.json for the project (tideline-local-raw locally). */
-export const RAW_BUCKET = process.env.TIDELINE_RAW_BUCKET ?? bucketName(loadResources().buckets.raw, process.env.TIDELINE_PROJECT ?? LOCAL_PROJECT);
+export const DEFAULT_STORAGE_EMULATOR_HOST = `http://${LOCALHOST}:${LOCAL_PORTS.gcs.port}`;
+/** The project's archive bucket (tideline-local-raw locally). */
+export const RAW_BUCKET = process.env.TIDELINE_RAW_BUCKET ?? rawBucket(process.env.TIDELINE_PROJECT ?? LOCAL_PROJECT);
 
 /** The landing bucket of bulk uploads (tideline-local-landing locally). */
-export const LANDING_BUCKET = process.env.TIDELINE_LANDING_BUCKET ?? bucketName(loadResources().buckets.landing, process.env.TIDELINE_PROJECT ?? LOCAL_PROJECT);
+export const LANDING_BUCKET = process.env.TIDELINE_LANDING_BUCKET ?? landingBucket(process.env.TIDELINE_PROJECT ?? LOCAL_PROJECT);

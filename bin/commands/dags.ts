@@ -9,7 +9,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { DAG_IDS } from "../../contracts/schedule.js";
-import { REPO_ROOT, localSettings } from "../../infra/local/settings.js";
+import { REPO_ROOT } from "../../infra/local/settings.js";
+import { localSettings } from "../../platform/local/settings.js";
 
 export const AIRFLOW_VENV = join(REPO_ROOT, ".venv/airflow");
 

@@ -1,11 +1,15 @@
 /**
+ * `npx tideline deploy --dry-run [--env staging|production]`: the ordered plan of a whole deploy
+ * (infra/deploy/plan.ts; docs/deploy.md).
  * `npx tideline deploy pipeline --dry-run --project P --region R`: the Dataflow Flex Template launch
  * of the Beam pipeline (pipeline/beam/flex), printed exactly as it would be sent to
  * projects.locations.flexTemplates.launch, without calling any API. The template spec and image are
  * built with `gcloud dataflow flex-template build` (docs/pipeline.md).
  */
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { bucketName } from "../../contracts/defaults.js";
+import { loadResources } from "../../infra/resources.js";
 
 const METADATA = new URL("../../pipeline/beam/flex/metadata.json", import.meta.url);
 const DATAFLOW_API = "https://dataflow.googleapis.com/v1b3";
@@ -29,7 +33,7 @@ export interface PipelineLaunch {
 
 /** The request body of flexTemplates.launch for the streaming pipeline. */
 export function launchRequest(l: PipelineLaunch) {
-  const bucket = `gs://${l.project}-dataflow`;
+  const bucket = `gs://${bucketName(loadResources().buckets.dataflow, l.project)}`;
   const parameters: Record<string, string> = { source: "pubsub", warehouse: "bigquery", bigquery_project: l.project };
   if (l.datasetPrefix) parameters.dataset_prefix = l.datasetPrefix;
   if (l.allowedLatenessDays !== undefined) parameters.allowed_lateness_days = String(l.allowedLatenessDays);
@@ -68,7 +72,26 @@ const positiveInt = (v: string) => {
 };
 
 export function deployCommand(): Command {
-  const deploy = new Command("deploy").description("deploy to Google Cloud (Dataflow)");
+  const deploy = new Command("deploy")
+    .description("the deploy plan of an environment: Worker, Terraform, pipeline, DAGs (docs/deploy.md)")
+    .option("--dry-run", "print the plan; nothing is sent (the only mode: the plan names the commands to run)")
+    .addOption(new Option("--env <environment>", "wrangler.toml and Terraform environment").choices(["staging", "production"]).default("staging"))
+    .option("--json", "the plan as JSON")
+    .option("--no-bundle", "skip building the Worker bundle (wrangler deploy --dry-run)")
+    // `deploy pipeline --dry-run`: options after the subcommand are the subcommand's own.
+    .enablePositionalOptions()
+    .action(async (o: { dryRun?: boolean; env: "staging" | "production"; json?: boolean; bundle: boolean }) => {
+      if (!o.dryRun) {
+        console.error("tideline deploy: only --dry-run is supported; it prints each step's command (docs/deploy.md). Run: npx tideline deploy --dry-run --env " + o.env);
+        process.exitCode = 2;
+        return;
+      }
+      const { deployPlan, formatPlan } = await import("../../infra/deploy/plan.js");
+      const plan = await deployPlan(o.env, { bundle: o.bundle });
+      console.log(o.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+      // Something missing: the plan is printed, and the exit status stops a script that would go on.
+      if (plan.missing.length) process.exitCode = 1;
+    });
   deploy
     .command("pipeline")
     .description("launch the Beam pipeline as a Dataflow Flex Template job (streaming from Pub/Sub into BigQuery)")

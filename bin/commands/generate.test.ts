@@ -1,4 +1,6 @@
-/** `npx tideline generate`: argument checks and the --rows mode end to end (the edge mode is tested in test/workload). */
+/** `npx tideline generate`: argument checks, the edge it sends to, and the --rows mode end to end (requests: workload/). */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -23,6 +25,32 @@ describe("tideline generate", () => {
     const err2 = capture();
     expect(await runGenerate({ ...base, days: "2", users: "10", start: "yesterday" }, capture().s, err2.s)).toBe(2);
     expect(err2.text()).toContain("--start must be a date like 2026-03-01");
+  });
+
+  it("sends to 127.0.0.1 on TIDELINE_EDGE_PORT when no --edge is given", async () => {
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? "");
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end('{"accepted":1,"rejected":[]}'));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const saved = { port: process.env.TIDELINE_EDGE_PORT, url: process.env.TIDELINE_EDGE_URL };
+    process.env.TIDELINE_EDGE_PORT = String((server.address() as AddressInfo).port);
+    delete process.env.TIDELINE_EDGE_URL;
+    try {
+      const out = capture();
+      const { edge: _ignored, ...noEdge } = base;
+      expect(await runGenerate({ ...noEdge, days: "1", users: "3" }, out.s, capture().s)).toBe(0);
+      expect(out.text()).toContain(`to http://127.0.0.1:${process.env.TIDELINE_EDGE_PORT} (`);
+      expect(paths).toContain("/v1/batch");
+    } finally {
+      for (const [k, v] of [["TIDELINE_EDGE_PORT", saved.port], ["TIDELINE_EDGE_URL", saved.url]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it("--rows writes the seeded workload into a DuckDB file, the same rows for the same seed", async () => {

@@ -8,16 +8,17 @@ import cliProgress from "cli-progress";
 import { warehousePath } from "../../warehouse/duckdb/sink.js";
 import { warehouseDdl } from "../../warehouse/duckdb/ddl.js";
 import { openDuckDbFile } from "../../warehouse/models/executor.js";
-import { generateWorkload, workloadStats, type WorkloadOptions } from "../../test/workload/generate.js";
-import { writeWorkloadRows } from "../../test/workload/rows.js";
-import { DEFAULT_EDGE, requestsFor, SendError, sendRequests } from "../../test/workload/send.js";
+import { generateWorkload, workloadStats, type WorkloadOptions } from "../../workload/generate.js";
+import { writeWorkloadRows } from "../../workload/rows.js";
+import { requestsFor, SendError, sendRequests } from "../../workload/send.js";
+import { edgeUrl } from "../../platform/local/settings.js";
 
 interface GenerateOpts {
   days: string;
   users: string;
   seed: string;
   start?: string;
-  edge: string;
+  edge?: string;
   rows?: boolean;
   warehouse?: string;
   concurrency: string;
@@ -63,15 +64,16 @@ export async function runGenerate(o: GenerateOpts, out: NodeJS.WritableStream = 
       }
       return 0;
     }
+    const edge = o.edge ?? edgeUrl();
     const items = generateWorkload(wo);
     const stats = workloadStats(items);
     const total = items.reduce((n, it) => n + (it.kind === "hubspot" ? it.body.length : 1), 0);
     const b = bar("send");
     b.start(total, 0, { unit: "records" });
-    const r = await sendRequests(o.edge, requestsFor(items, o.edge), { concurrency: positiveInt("concurrency", o.concurrency, 64), onProgress: (n) => b.update(n) });
+    const r = await sendRequests(edge, requestsFor(items, edge), { concurrency: positiveInt("concurrency", o.concurrency, 64), onProgress: (n) => b.update(n) });
     b.stop();
     out.write(
-      `generate: sent ${r.items} records in ${r.requests} requests to ${o.edge} (${stats.events} events incl. ${stats.botEvents} bot, ${stats.duplicates} duplicate, ${stats.late} late; ` +
+      `generate: sent ${r.items} records in ${r.requests} requests to ${edge} (${stats.events} events incl. ${stats.botEvents} bot, ${stats.duplicates} duplicate, ${stats.late} late; ` +
         `${Object.values(stats.cdc).reduce((a, x) => a + x, 0)} CDC changes; ${Object.values(stats.shopify).reduce((a, x) => a + x, 0)} Shopify and ${stats.hubspot} HubSpot webhooks); ` +
         `${r.rejected} rejected, ${r.retries} retries\n`,
     );
@@ -89,7 +91,7 @@ export function generateCommand(): Command {
     .option("--users <n>", "visitors", "1000")
     .option("--seed <n>", "random seed (same seed, same workload)", "42")
     .option("--start <date>", "first day (UTC, YYYY-MM-DD); default: --days days ago")
-    .option("--edge <url>", "edge base URL", process.env.TIDELINE_EDGE_URL ?? DEFAULT_EDGE)
+    .option("--edge <url>", "edge base URL (default: TIDELINE_EDGE_URL, else http://127.0.0.1:<TIDELINE_EDGE_PORT, 8787>)")
     .option("--rows", "write rows straight into the DuckDB warehouse instead of sending (stop `npm start` first)")
     .option("--warehouse <path>", "DuckDB file for --rows (default: .data/warehouse.duckdb)")
     .option("--concurrency <n>", "requests in flight", "4")

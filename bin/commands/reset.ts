@@ -1,8 +1,8 @@
 /** `npx tideline reset`: clears local state (.data/), refusing while the platform runs. */
 import { rmSync } from "node:fs";
 import { Command } from "commander";
-import { runningInstance } from "../../infra/local/start.js";
-import { localSettings } from "../../infra/local/settings.js";
+import { runningInstance } from "../../platform/local/start.js";
+import { localSettings } from "../../platform/local/settings.js";
 
 export function resetCommand(): Command {
   return new Command("reset").description("delete all local state (warehouse, emulator data, archive) under .data/").action(() => {

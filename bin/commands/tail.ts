@@ -5,17 +5,17 @@
 import { randomBytes } from "node:crypto";
 import { PubSub, type Message } from "@google-cloud/pubsub";
 import { Command } from "commander";
-import { localSettings } from "../../infra/local/settings.js";
-import { loadResources } from "../../infra/resources.js";
+import { TOPICS } from "../../contracts/defaults.js";
+import { localSettings, pubsubEmulatorHost } from "../../platform/local/settings.js";
 
 export async function tail(topicName: string, opts: { json?: boolean; limit?: number }): Promise<number> {
   const s = localSettings();
-  const topics = loadResources().topics.map((t) => t.name);
+  const topics = TOPICS.map((t) => t.name);
   if (!topics.includes(topicName)) {
     console.error(`tideline tail: unknown stream "${topicName}"; one of: ${topics.join(", ")}`);
     return 2;
   }
-  const host = process.env.PUBSUB_EMULATOR_HOST ?? `127.0.0.1:${s.pubsubPort}`;
+  const host = pubsubEmulatorHost(s);
   process.env.METADATA_SERVER_DETECTION ??= "none";
   const pubsub = new PubSub({ projectId: s.project, apiEndpoint: host, emulatorMode: true });
   const name = `tail-${topicName}-${randomBytes(4).toString("hex")}`;

@@ -23,6 +23,8 @@ from typing import Any
 from conftest import REPO_ROOT
 
 WRITE_KEY = "local_dev_write_key"
+# Bulk uploads take a server-side token (BULK_TOKENS in wrangler.toml's dev vars), never the write key.
+BULK_TOKEN = "local_bulk_token"
 READY_TIMEOUT_S = 240
 # The edge flags other user agents (urllib's, for one) as bots, which the models leave out.
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
@@ -70,9 +72,10 @@ class Platform:
         self._post("/v1/batch", json.dumps({"batch": batch}).encode(), {"content-type": "application/json", "user-agent": BROWSER, **basic_auth()})
 
     def upload_bulk(self, stream: str, lines: list[str]) -> dict[str, Any]:
-        """A bulk file upload (POST /v1/bulk/{stream}); its credential is basic_auth()."""
+        """A bulk file upload (POST /v1/bulk/{stream}) with the local bulk token."""
         body = gzip.compress(("\n".join(lines) + "\n").encode())
-        return self._post(f"/v1/bulk/{stream}", body, {"content-type": "application/x-ndjson", "content-encoding": "gzip", **basic_auth()})
+        headers = {"content-type": "application/x-ndjson", "content-encoding": "gzip", "authorization": f"Bearer {BULK_TOKEN}"}
+        return self._post(f"/v1/bulk/{stream}", body, headers)
 
     def _post(self, path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         req = urllib.request.Request(f"{self.edge_url}{path}", data=body, headers=headers, method="POST")
@@ -102,15 +105,21 @@ def basic_auth() -> dict[str, str]:
 
 
 def event_records(anonymous_ids: list[str], event_ts: str) -> list[str]:
-    """Enriched event records as the edge writes them (pipeline/testing/records.ts), as NDJSON lines."""
-    script = (
-        'import { eventRecord } from "./pipeline/testing/records.ts";'
-        f"const ids = {json.dumps(anonymous_ids)};"
-        "for (const [i, a] of ids.entries())"
-        f' console.log(JSON.stringify(eventRecord(Date.now() * 1000 + i, "{event_ts}", {{ anonymous_id: a, user_id: null }})));'
-    )
-    out = subprocess.run(["node", "--import", "tsx", "-e", script], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if line.strip()]
+    """Segment track calls as a bulk file's lines (the edge enriches them as live requests), one per visitor."""
+    return [
+        json.dumps(
+            {
+                "type": "track",
+                "event": "Product Viewed",
+                "anonymousId": a,
+                "messageId": f"m-{uuid.uuid4()}",
+                "timestamp": event_ts,
+                "context": {"userAgent": BROWSER},
+                "properties": {"sku": "SKU-1"},
+            }
+        )
+        for a in anonymous_ids
+    ]
 
 
 def start_platform() -> Platform:

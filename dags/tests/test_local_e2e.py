@@ -91,7 +91,10 @@ def test_quality_passes_on_a_healthy_platform_and_a_breached_slo_fails_naming_fi
     assert "SLO dead_letter_rate:" in out and "within the threshold 0.01" in out
 
     dead_before = platform.count("SELECT COUNT(*) AS n FROM ops.dead_letters")
-    platform.upload_bulk("events", [f'{{"type": "track", "event": "not an enriched record", "n": {i}}}' for i in range(6)])
+    # A file with no valid line is refused whole, so one valid line carries the six the edge dead-letters.
+    invalid = [f'{{"type": "track", "event": "no user or anonymous id", "n": {i}}}' for i in range(6)]
+    answer = platform.upload_bulk("events", event_records(visitors(1), time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())) + invalid)
+    assert answer.get("rejected_count") == 6, answer
     platform.wait_for("the dead letters", lambda: platform.count("SELECT COUNT(*) AS n FROM ops.dead_letters") >= dead_before + 6)
     code, out = platform.dags_test("tideline_quality", DATE)
     assert code != 0

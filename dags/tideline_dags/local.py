@@ -5,6 +5,7 @@ CLI (models run, backfill), its operator API (POST /api/query, read-only SQL) an
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import json
 import logging
@@ -22,7 +23,6 @@ from airflow.exceptions import AirflowException, AirflowFailException
 
 log = logging.getLogger(__name__)
 
-LOCAL_PROJECT = "tideline-local"
 RAW_TABLES = {"events": "raw.events", "webhooks": "raw.webhooks", "cdc": "raw.cdc_changes"}
 QUERY_TIMEOUT_S = 60
 ERROR_TAIL_LINES = 15
@@ -33,8 +33,21 @@ def repo_root() -> Path:
     return Path(os.environ.get("TIDELINE_ROOT") or Path(__file__).resolve().parents[2])
 
 
+@functools.cache
+def defaults() -> dict[str, Any]:
+    """contracts/defaults.ts as `npm run generate` writes it for Python: project, ports, names."""
+    path = repo_root() / "contracts" / "generated" / "defaults.json"
+    result: dict[str, Any] = json.loads(path.read_text())
+    return result
+
+
+def port(name: str) -> int:
+    spec = defaults()["ports"][name]
+    return int(os.environ.get(spec["env"]) or spec["port"])
+
+
 def dashboard_port() -> int:
-    return int(os.environ.get("TIDELINE_DASHBOARD_PORT") or 3000)
+    return port("dashboard")
 
 
 def data_dir() -> Path:
@@ -60,15 +73,15 @@ def api_request(path: str, body: Any = None) -> urllib.request.Request:
 
 
 def pubsub_host() -> str:
-    return os.environ.get("PUBSUB_EMULATOR_HOST") or f"127.0.0.1:{os.environ.get('TIDELINE_PUBSUB_PORT') or 8085}"
+    return os.environ.get("PUBSUB_EMULATOR_HOST") or f"{defaults()['host']}:{port('pubsub')}"
 
 
 def storage_host() -> str:
-    return os.environ.get("STORAGE_EMULATOR_HOST") or f"http://127.0.0.1:{os.environ.get('TIDELINE_GCS_PORT') or 4443}"
+    return os.environ.get("STORAGE_EMULATOR_HOST") or f"http://{defaults()['host']}:{port('gcs')}"
 
 
 def project() -> str:
-    return os.environ.get("TIDELINE_PROJECT") or LOCAL_PROJECT
+    return os.environ.get("TIDELINE_PROJECT") or str(defaults()["project"])
 
 
 class QueryFailed(AirflowException):

@@ -10,6 +10,7 @@ import { CdcRecord } from "../../contracts/records.js";
 import { createApp } from "../src/app.js";
 import worker from "../src/index.js";
 import { WRITE_KEY, basic, watchQueue } from "./support/queue.js";
+import { tidelineSignature } from "./support/sign.js";
 
 let q: ReturnType<typeof watchQueue>;
 beforeEach(() => {
@@ -208,7 +209,6 @@ describe("nesting and pathological input get a 4xx, never a 5xx", () => {
     });
     expect(cdc.status).toBe(400);
     expect((await errorOf(cdc)).rejected![0]!.error).toMatch(/deeper than 64 levels/);
-    const { tidelineSignature } = await import("./support/sign.js");
     const body = `{"type":"x","n":"${unique()}","deep":${nested(20_000)}}`;
     const wh = await SELF.fetch("https://edge.test/v1/webhooks/crm", { method: "POST", headers: { "x-tideline-signature": await tidelineSignature("local_webhook_secret", body) }, body });
     expect(wh.status).toBe(400);

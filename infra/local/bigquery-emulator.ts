@@ -8,8 +8,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { requireTool } from "../tools/tools.js";
+import { LOCAL_PROJECT } from "../../contracts/defaults.js";
 
-export const BIGQUERY_LOCAL_PROJECT = "tideline-local";
+export const BIGQUERY_LOCAL_PROJECT = LOCAL_PROJECT;
 
 export interface BigQueryEmulatorHandle {
   /** http://127.0.0.1:<rest port>: the client's apiEndpoint (and BIGQUERY_EMULATOR_HOST). */

@@ -1,12 +1,12 @@
 /**
  * Starts the Google Cloud Pub/Sub emulator (from the Google Cloud SDK), waits until it answers,
- * and creates the topics and subscriptions of infra/resources.json. The emulator is a Java process
+ * and creates the topics and subscriptions of contracts/defaults.ts. The emulator is a Java process
  * started by gcloud: it runs in its own process group so that stop() ends both.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { PubSub } from "@google-cloud/pubsub";
-import { loadResources, type Resources } from "../resources.js";
+import { SUBSCRIPTIONS, TOPICS, type SubscriptionSpec, type TopicSpec } from "../../contracts/defaults.js";
 import { PrerequisiteError } from "./prerequisite.js";
 
 export { PrerequisiteError };
@@ -115,7 +115,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL") {
 }
 
 /** Creates the topics and subscriptions (idempotent). */
-export async function ensureResources(emulatorHost: string, project: string, resources: Resources = loadResources()): Promise<void> {
+export async function ensureResources(emulatorHost: string, project: string, resources: { topics: TopicSpec[]; subscriptions: SubscriptionSpec[] } = { topics: TOPICS, subscriptions: SUBSCRIPTIONS }): Promise<void> {
   const pubsub = new PubSub({ projectId: project, apiEndpoint: emulatorHost, emulatorMode: true });
   try {
     for (const t of resources.topics) {

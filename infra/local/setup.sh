@@ -8,6 +8,7 @@
 #   infra/local/setup.sh beam       the Beam pipeline's venv only (.venv/beam)
 #   infra/local/setup.sh airflow    the Airflow venv only (.venv/airflow)
 #   infra/local/setup.sh fuzz       schemathesis, the API fuzzer of the edge's OpenAPI document (.venv/fuzz)
+#   infra/local/setup.sh infra      checkov's venv (.venv/infra) and OpenTofu (.tools/bin/tofu) for the infra/ checks
 #   infra/local/setup.sh apt        Debian packages only (chromium)
 #   infra/local/setup.sh go         the Beam Prism runner into .tools/bin (infra/tools; needs npm install first)
 #   infra/local/setup.sh bigquery-emulator
@@ -130,11 +131,22 @@ bigquery_emulator() {
   "$ROOT/node_modules/.bin/tsx" "$ROOT/infra/tools/build.ts" bigquery-emulator
 }
 
+# infra: checkov's venv and OpenTofu (.tools/bin/tofu, built from infra/tools/opentofu by infra/terraform/tofu.ts).
+infra_tools() {
+  venv infra infra/requirements.lock
+  if [ ! -x "$ROOT/node_modules/.bin/tsx" ]; then
+    say "run npm install first: OpenTofu is built by infra/terraform/tofu.ts"
+    exit 1
+  fi
+  (cd "$ROOT" && "$ROOT/node_modules/.bin/tsx" infra/terraform/tofu.ts build)
+}
+
 what="${1:-all}"
 case "$what" in
   beam) venv beam pipeline/beam/requirements.lock ;;
   airflow) venv airflow dags/requirements.lock ;;
   fuzz) venv fuzz test/fuzz/requirements.lock ;;
+  infra) infra_tools ;;
   apt) apt_packages ;;
   go) go_tools ;;
   bigquery-emulator) bigquery_emulator ;;
@@ -144,6 +156,7 @@ case "$what" in
     venv airflow dags/requirements.lock
     venv fuzz test/fuzz/requirements.lock
     go_tools
+    infra_tools
     ;;
-  *) say "usage: infra/local/setup.sh [all|beam|airflow|fuzz|apt|go|bigquery-emulator]"; exit 2 ;;
+  *) say "usage: infra/local/setup.sh [all|beam|airflow|fuzz|infra|apt|go|bigquery-emulator]"; exit 2 ;;
 esac

@@ -13,8 +13,9 @@ import { startEmulator, type Emulator } from "../testing/pubsub-emulator.js";
 import { ensureResources } from "../../infra/local/pubsub-emulator.js";
 import { startGcsEmulator, type GcsEmulatorHandle } from "../../infra/local/gcs-emulator.js";
 import { LANDING_BUCKET, RAW_BUCKET } from "../options.js";
+import { LOCAL_PROJECT } from "../../contracts/defaults.js";
 
-export const PROJECT = "tideline-local";
+export const PROJECT = LOCAL_PROJECT;
 
 export interface Harness {
   emulator: Emulator;
@@ -29,7 +30,7 @@ export async function startHarness(name: string, opts: { gcs?: boolean } = {}): 
   const emulator = await startEmulator();
   process.env.PUBSUB_EMULATOR_HOST = emulator.host;
   process.env.METADATA_SERVER_DETECTION = "none";
-  // Topics and subscriptions exactly as npm start creates them (infra/resources.json).
+  // Topics and subscriptions exactly as npm start creates them (contracts/defaults.ts).
   await ensureResources(emulator.host, PROJECT);
   const pubsub = new PubSub({ projectId: PROJECT });
   const dir = join(process.cwd(), ".data/scratch/e2e");

@@ -5,6 +5,7 @@
  */
 import { Storage } from "@google-cloud/storage";
 import type { InputStream } from "../transforms/types.js";
+import { ARCHIVE, LOCAL_PROJECT } from "../../contracts/defaults.js";
 import { DEFAULT_STORAGE_EMULATOR_HOST, RAW_BUCKET } from "../options.js";
 
 export interface ArchiveObject {
@@ -40,7 +41,7 @@ export class GcsArchive implements ArchiveReader {
   constructor(
     readonly bucket = RAW_BUCKET,
     apiEndpoint = process.env.STORAGE_EMULATOR_HOST ?? DEFAULT_STORAGE_EMULATOR_HOST,
-    projectId = process.env.GOOGLE_CLOUD_PROJECT ?? "tideline-local",
+    projectId = process.env.GOOGLE_CLOUD_PROJECT ?? LOCAL_PROJECT,
   ) {
     this.storage = storageClient(apiEndpoint, projectId);
   }
@@ -87,8 +88,8 @@ export async function listArchive(reader: ArchiveReader, dates: string[], stream
   const out: (ArchiveObject & { hour: string; date: string })[] = [];
   for (const date of dates) {
     for (const stream of streams) {
-      for (const o of await reader.list(`raw/${stream}/dt=${date}/`)) {
-        const hour = /\/hour=(\d{2})\//.exec(o.name)?.[1] ?? "00";
+      for (const o of await reader.list(ARCHIVE.datePrefix(stream, date))) {
+        const hour = ARCHIVE.hourOf(o.name);
         out.push({ stream, name: o.name, size: o.size, hour, date });
       }
     }

@@ -12,6 +12,7 @@
  * letter with the reason.
  */
 import type { Message, PubSub, Subscription } from "@google-cloud/pubsub";
+import { LANDING, PIPELINE_LANDING_SUBSCRIPTION } from "../../contracts/defaults.js";
 import type { DeadLetterRecord, Stream } from "../../contracts/records.js";
 import { forEachLine, inflate, type SourceChunk } from "../graph-fns.js";
 import { runLocal } from "../run-local.js";
@@ -22,7 +23,7 @@ import type { InputStream } from "../transforms/types.js";
 import type { WarehouseSink } from "../warehouse-sink.js";
 import type { ArchiveReader } from "./archive.js";
 
-export const LANDING_SUBSCRIPTION = "pipeline-landing";
+export const LANDING_SUBSCRIPTION = PIPELINE_LANDING_SUBSCRIPTION;
 const LANDING_STREAMS: InputStream[] = ["events", "webhooks", "cdc"];
 
 /** Reads objects of the landing bucket and their custom metadata. */
@@ -41,8 +42,7 @@ export interface LandingLoaderOptions {
 
 /** The stream of a landing object from its name: landing/<stream>/dt=YYYY-MM-DD/<id>.ndjson[.gz]. */
 export function landingStream(objectId: string): InputStream | null {
-  const m = /^landing\/([^/]+)\//.exec(objectId);
-  const s = m?.[1] as InputStream | undefined;
+  const s = LANDING.streamOf(objectId) as InputStream | null;
   return s && LANDING_STREAMS.includes(s) ? s : null;
 }
 

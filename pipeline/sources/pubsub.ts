@@ -5,9 +5,9 @@
  * redelivery when the commit failed).
  */
 import { PubSub, type Message, type Subscription } from "@google-cloud/pubsub";
+import { INPUT_STREAMS } from "../../contracts/records.js";
+import { LOCAL_PROJECT, PIPELINE_SUBSCRIPTIONS as SUBSCRIPTION_NAMES, SUBSCRIPTIONS } from "../../contracts/defaults.js";
 import type { InboundMessage, InputStream } from "../transforms/types.js";
-
-export const LOCAL_PROJECT = "tideline-local";
 
 export interface SubscriptionSpec {
   stream: InputStream;
@@ -17,13 +17,11 @@ export interface SubscriptionSpec {
   ordered?: boolean;
 }
 
-/** The subscriptions the pipeline owns (API.md); infra/resources.json declares the same names. */
-export const PIPELINE_SUBSCRIPTIONS: SubscriptionSpec[] = [
-  { stream: "events", topic: "events", subscription: "pipeline-events" },
-  { stream: "webhooks", topic: "webhooks", subscription: "pipeline-webhooks" },
-  { stream: "cdc", topic: "cdc", subscription: "pipeline-cdc", ordered: true },
-  { stream: "dead-letters", topic: "dead-letters", subscription: "pipeline-dead-letters" },
-];
+/** The subscriptions the pipeline owns, one per input stream (contracts/defaults.ts). */
+export const PIPELINE_SUBSCRIPTIONS: SubscriptionSpec[] = INPUT_STREAMS.map((stream) => {
+  const s = SUBSCRIPTIONS.find((x) => x.name === SUBSCRIPTION_NAMES[stream])!;
+  return { stream, topic: s.topic, subscription: s.name, ...(s.enableMessageOrdering ? { ordered: true } : {}) };
+});
 
 const ACK_DEADLINE_SECONDS = 60;
 

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startPubSubEmulator } from "../../infra/local/pubsub-emulator.js";
 import { freePort } from "../../infra/local/settings.js";
+import { LOCAL_PROJECT } from "../../contracts/defaults.js";
 
 
 export interface Emulator {
@@ -18,7 +19,7 @@ export async function startEmulator(timeoutMs = 60_000): Promise<Emulator> {
   const base = join(process.cwd(), ".data/scratch");
   mkdirSync(base, { recursive: true });
   const dataDir = mkdtempSync(join(base, "pubsub-"));
-  const handle = await startPubSubEmulator({ port, dataDir, project: "tideline-local", timeoutMs });
+  const handle = await startPubSubEmulator({ port, dataDir, project: LOCAL_PROJECT, timeoutMs });
   return {
     host: handle.host,
     async stop() {

@@ -29,7 +29,7 @@ export class PreparePool {
 
   constructor(readonly size = defaultPoolSize()) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./ts-worker.mjs", import.meta.url), { workerData: { entry: new URL("./prepare-worker.ts", import.meta.url).href } });
+      const worker = new Worker(new URL("./ts-worker.mjs", import.meta.url));
       worker.on("message", (m: Reply) => this.settle(m));
       worker.on("error", (e) => this.fail(new Error(`a prepare worker thread failed: ${e.message}`)));
       worker.on("exit", (code) => {

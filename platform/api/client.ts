@@ -25,7 +25,7 @@ import {
   type ReconcileRequest,
 } from "./schemas.js";
 import { defaultTokenFile, readTokenFile } from "./token.js";
-import { localSettings } from "../../infra/local/settings.js";
+import { localSettings } from "../local/settings.js";
 
 /** No operator API to talk to (not started, or stopped): the caller may work on the file itself. */
 export class OperatorApiUnavailable extends Error {

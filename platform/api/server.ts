@@ -9,7 +9,7 @@ import { createOperatorApi } from "./app.js";
 import { queryTimeoutMs } from "./limits.js";
 import type { OperatorPorts } from "./ports.js";
 import { defaultTokenFile, newToken, removeTokenFile, writeTokenFile } from "./token.js";
-import { localSettings } from "../../infra/local/settings.js";
+import { localSettings } from "../local/settings.js";
 
 /** Streams still open at stop (a backfill's progress) get this long before they are cut. */
 const CLOSE_GRACE_MS = 2_000;

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { localSettings } from "../../infra/local/settings.js";
+import { localSettings } from "../local/settings.js";
 
 export const TOKEN_FILE_NAME = "operator-api.token";
 

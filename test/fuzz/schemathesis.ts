@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../infra/local/settings.js";
-import { LOCAL_CREDENTIALS } from "../workload/send.js";
+import { LOCAL_CREDENTIALS } from "../../workload/send.js";
 
 export const SCHEMATHESIS = join(REPO_ROOT, ".venv/fuzz/bin/schemathesis");
 export const CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance";

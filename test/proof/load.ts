@@ -5,8 +5,8 @@
  * restarts, 429, 5xx). What was accepted is known per id, so the warehouse can be checked for
  * every one of them: lost, duplicated or dead-lettered.
  */
-import { cdcRequest, segmentBatchRequest, shopifyRequest, type EdgeRequest } from "../workload/send.js";
-import type { CdcEnvelope, SegmentEvent } from "../workload/generate.js";
+import { cdcRequest, segmentBatchRequest, shopifyRequest, type EdgeRequest } from "../../workload/send.js";
+import type { CdcEnvelope, SegmentEvent } from "../../workload/generate.js";
 
 export type Kind = "events" | "webhooks" | "cdc";
 

@@ -12,10 +12,10 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { cdcRequest, segmentBatchRequest, shopifyRequest, type EdgeRequest } from "../workload/send.js";
+import { cdcRequest, segmentBatchRequest, shopifyRequest, type EdgeRequest } from "../../workload/send.js";
 import { createPlatform, pubsubEmulatorAvailable, type Platform } from "./platform.js";
 import { proofEvent } from "./load.js";
-import type { SegmentEvent } from "../workload/generate.js";
+import type { SegmentEvent } from "../../workload/generate.js";
 
 const EMAILS = ["Ada.Lovelace@example.org", "grace.hopper@example.net", "alan.turing@example.com", "katherine.j@example.co.uk", "bulk.person@example.io"];
 const PHONES = ["+1 415 555 0134", "+44 20 7946 0958", "+33 1 70 36 39 50", "+1-202-555-0199"];

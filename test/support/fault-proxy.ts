@@ -6,7 +6,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { rng } from "../fixtures/segment-events.js";
+import { rng } from "../../workload/random.js";
 
 export interface FaultStats {
   requests: number;

@@ -1,11 +1,12 @@
 /**
  * The real local stack for cross-layer tests, on free loopback ports with a private data folder:
- * the Pub/Sub emulator (with infra/resources.json), the Cloud Storage emulator, and the edge Worker in workerd
+ * the Pub/Sub emulator (with the topics and subscriptions of contracts/defaults.ts), the Cloud Storage emulator, and the edge Worker in workerd
  * (wrangler's startWorker with the repository's wrangler.toml). Optional fault proxies sit between
  * the Worker and Google's stand-ins.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { PubSub, v1 } from "@google-cloud/pubsub";
 import { credentials } from "@grpc/grpc-js";
 import { Storage } from "@google-cloud/storage";
@@ -16,11 +17,11 @@ import { REPO_ROOT, freePort } from "../../infra/local/settings.js";
 
 export { freePort };
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.js";
+import { landingBucket, LOCAL_PROJECT, rawBucket } from "../../contracts/defaults.js";
 
-export const PROJECT = "tideline-local";
-export const RAW_BUCKET = "tideline-local-raw";
-export const LANDING_BUCKET = "tideline-local-landing";
-
+export const PROJECT = LOCAL_PROJECT;
+export const RAW_BUCKET = rawBucket(LOCAL_PROJECT);
+export const LANDING_BUCKET = landingBucket(LOCAL_PROJECT);
 
 export interface Stack {
   edgeUrl: string;
@@ -137,7 +138,6 @@ export async function collect(pubsub: PubSub, topic: string, until: (messages: C
 
 /** Every record in the archive objects under a prefix (gzip NDJSON). */
 export async function archiveRecords(storage: Storage, prefix: string): Promise<Record<string, unknown>[]> {
-  const { gunzipSync } = await import("node:zlib");
   const [files] = await storage.bucket(RAW_BUCKET).getFiles({ prefix });
   const out: Record<string, unknown>[] = [];
   for (const f of files) {

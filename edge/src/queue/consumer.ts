@@ -9,6 +9,7 @@
  * the archive is written only once the publish succeeded, and retried in place under the same name,
  * so an unclear outcome (a dropped connection after the write) settles on the same object.
  */
+import { ARCHIVE, DEAD_LETTER_TOPIC, STREAM_TOPICS } from "../../../contracts/defaults.js";
 import { QueueEnvelope, type DeadLetterRecord, type Stream } from "../../../contracts/records.js";
 import type { EdgeEnv } from "../config.js";
 import { stableId } from "../enrich/hash.js";
@@ -16,17 +17,11 @@ import { gzipText, putObjectOnce } from "../google/gcs.js";
 import { GoogleApiError } from "../google/http.js";
 import { publish, type OutMessage } from "../google/pubsub.js";
 
-const TOPIC: Record<Stream, string> = { events: "events", webhooks: "webhooks", cdc: "cdc" };
-export const DEAD_LETTER_TOPIC = "dead-letters";
 /** Mirrors max_retries in wrangler.toml: after this many attempts Queues moves a message to the DLQ. */
 export const MAX_ATTEMPTS = 5;
 
 type Rec = Record<string, unknown>;
 
-const pad = (n: number) => String(n).padStart(2, "0");
-export function archiveName(prefix: string, when: Date, id: string, ext = "ndjson.gz") {
-  return `${prefix}/dt=${when.getUTCFullYear()}-${pad(when.getUTCMonth() + 1)}-${pad(when.getUTCDate())}/hour=${pad(when.getUTCHours())}/${id}.${ext}`;
-}
 
 const attributes = (stream: string, r: Rec): Record<string, string> => ({
   stream,
@@ -69,10 +64,10 @@ async function handleIngest(batch: MessageBatch<unknown>, env: EdgeEnv): Promise
           attributes: attributes(stream, rec),
           ...(stream === "cdc" && typeof rec.ordering_key === "string" ? { orderingKey: rec.ordering_key } : {}),
         }));
-        await publish(env, TOPIC[stream], messages);
+        await publish(env, STREAM_TOPICS[stream], messages);
         const batchId = stableId(stream, ...group.messages.map((m) => m.id).sort());
         const body = await gzipText(group.records.map((r) => r.json).join("\n") + "\n");
-        await putObjectOnce(env, env.RAW_BUCKET, archiveName(`raw/${stream}`, now, batchId), body, { contentType: "application/gzip" });
+        await putObjectOnce(env, env.RAW_BUCKET, ARCHIVE.objectName(ARCHIVE.streamPrefix(stream), now, batchId), body, { contentType: "application/gzip" });
         for (const m of group.messages) m.ack();
       } catch (err) {
         const stage = err instanceof GoogleApiError ? err.stage : "queue";
@@ -123,7 +118,7 @@ export async function storeDeadLetters(env: EdgeEnv, letters: DeadLetterRecord[]
     DEAD_LETTER_TOPIC,
     letters.map((d) => ({ data: JSON.stringify(d), attributes: { stream: "dead-letters", source: d.stage, event_id: d.event_id ?? d.dead_letter_id, event_ts: d.failed_at } })),
   );
-  await putObjectOnce(env, env.RAW_BUCKET, archiveName("deadletter", now, id), await gzipText(letters.map((d) => JSON.stringify(d)).join("\n") + "\n"), {
+  await putObjectOnce(env, env.RAW_BUCKET, ARCHIVE.objectName(ARCHIVE.streamPrefix("deadletter"), now, id), await gzipText(letters.map((d) => JSON.stringify(d)).join("\n") + "\n"), {
     contentType: "application/gzip",
   });
 }

@@ -14,6 +14,7 @@
  */
 import type { Context, Hono } from "hono";
 import { MAX_BULK_DECOMPRESSED_BYTES, MAX_BULK_EVENT_LINE_BYTES, MAX_BULK_LINE_BYTES, MAX_BULK_UPLOAD_BYTES } from "../../../contracts/limits.js";
+import { LANDING } from "../../../contracts/defaults.js";
 import { STREAMS, type DeadLetterRecord, type Stream } from "../../../contracts/records.js";
 import { deadLetterPayload } from "../bulk/dead-letter-payload.js";
 import { lineProcessor } from "../bulk/lines.js";
@@ -98,7 +99,7 @@ export function bulkRoutes(app: Hono<AppEnv>) {
     const receivedAt = c.get("receivedAt");
     const requestId = c.get("requestId");
     // The edge names the object: a client's request id must not choose (or collide with) it.
-    const name = `landing/${stream}/dt=${new Date(receivedAt).toISOString().slice(0, 10)}/${crypto.randomUUID()}.ndjson.gz`;
+    const name = LANDING.objectName(stream, new Date(receivedAt), crypto.randomUUID());
     const transformOptions: BulkTransformOptions = {
       process: lineProcessor(stream, { source: uploader.source, receivedAt, requestId }, cfg),
       maxLineBytes: stream === "events" ? MAX_BULK_EVENT_LINE_BYTES : MAX_BULK_LINE_BYTES,

@@ -7,10 +7,10 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { toCdcItem } from "../../edge/src/cdc/records.js";
-import { DEFAULT_CDC_PII_FIELDS } from "../../edge/src/enrich/pii-defaults.js";
-import { minuteMetrics } from "../../pipeline/transforms/metrics.js";
-import type { Executor } from "../../warehouse/models/executor.js";
+import { toCdcItem } from "../edge/src/cdc/records.js";
+import { DEFAULT_CDC_PII_FIELDS } from "../edge/src/enrich/pii-defaults.js";
+import { minuteMetrics } from "../pipeline/transforms/metrics.js";
+import type { Executor } from "../warehouse/models/executor.js";
 import { catalogue, catalogueItems, startOf, visitorItems, type WorkloadItem, type WorkloadOptions } from "./generate.js";
 
 /** Order events of the Segment e-commerce spec: a shop without them reports its orders another way. */

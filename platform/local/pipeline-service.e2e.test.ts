@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "node:net";
 import { existsSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { pipelineService } from "../service.js";
+import { pipelineService } from "./pipeline-service.js";
 import { queryWarehouse } from "../../bin/commands/query.js";
-import { operatorClient } from "../../platform/api/client.js";
-import { eventRecord } from "../testing/records.js";
-import { publish, startHarness, until, type Harness } from "./harness.js";
+import { operatorClient } from "../api/client.js";
+import { eventRecord } from "../../pipeline/testing/records.js";
+import { publish, startHarness, until, type Harness } from "../../pipeline/e2e/harness.js";
 
 let h: Harness;
 beforeAll(async () => {

@@ -90,9 +90,9 @@ const CATEGORIES = ["shoes", "jackets", "bags", "hats", "socks", "shirts"];
 const COUNTRIES = ["DE", "FR", "GB", "US", "NL", "ES"];
 const SEARCHES = ["running shoes", "rain jacket", "wool socks", "backpack", "sun hat", "linen shirt"];
 
-/** Seeded per visitor so streams are independent (the fixtures' mulberry32). */
-export { rng } from "../fixtures/segment-events.js";
-import { rng } from "../fixtures/segment-events.js";
+import { rng } from "./random.js";
+
+export { rng };
 
 const mix = (a: number, b: number) => (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35)) >>> 0;
 
@@ -128,7 +128,7 @@ function weighted<T extends { weight: number }>(r: () => number, xs: readonly T[
 }
 
 /** Shared monotonic CDC position: lsn derived from time and visitor so it is unique and ordered per row. */
-const lsnAt = (ms: number, visitor: number, k: number) => ms * 1000 + (visitor % 997) + k;
+const lsnAt = (ms: number, visitor: number, k: number) => Math.floor(ms) * 1000 + (visitor % 997) + k;
 
 function cdc(table: string, op: CdcEnvelope["op"], before: Record<string, unknown> | null, after: Record<string, unknown> | null, ms: number, lsn: number): WorkloadItem {
   return {
@@ -254,7 +254,7 @@ export function visitorItems(o: WorkloadOptions, v: number, products: Product[] 
           server("Order Cancelled", { order_id: orderId, currency: "EUR" }, paidAt);
         } else {
           items.push(cdc("orders", "u", order, paid, paidAt, lsnAt(paidAt, v, k++)));
-          const shipAt = paidAt + (1 + r() * 2) * DAY_MS;
+          const shipAt = paidAt + Math.floor((1 + r() * 2) * DAY_MS);
           if (shipAt < end) items.push(cdc("orders", "u", paid, { ...paid, status: "shipped", updated_at: iso(shipAt) }, shipAt, lsnAt(shipAt, v, k++)));
           if (fate > 0.96 && shipAt + DAY_MS < end) {
             const refundAt = shipAt + DAY_MS;

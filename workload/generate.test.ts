@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { catalogueItems, generateWorkload, visitorItems, workloadStats, type WorkloadItem } from "./generate.js";
 import { hubspotRequest, requestsFor, SendError, sendRequests, shopifyRequest, type EdgeRequest } from "./send.js";
 import { writeWorkloadRows } from "./rows.js";
-import { createTestWarehouse } from "../../warehouse/models/testing/fixtures.js";
-import { runModels } from "../../warehouse/models/run.js";
+import { createTestWarehouse } from "../warehouse/models/testing/fixtures.js";
+import { runModels } from "../warehouse/models/run.js";
 
 const OPTS = { seed: 11, days: 14, users: 1500, start: new Date("2026-03-01T00:00:00Z") };
 

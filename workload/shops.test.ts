@@ -5,9 +5,9 @@
  * three at once, gives the same KPIs and the same order facts; the revenue figures reconcile.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileProject, type CompiledGraph } from "../../warehouse/models/compile.js";
-import { runModels } from "../../warehouse/models/run.js";
-import { createTestWarehouse, type TestWarehouse } from "../../warehouse/models/testing/fixtures.js";
+import { compileProject, type CompiledGraph } from "../warehouse/models/compile.js";
+import { runModels } from "../warehouse/models/run.js";
+import { createTestWarehouse, type TestWarehouse } from "../warehouse/models/testing/fixtures.js";
 import { writeWorkloadRows, type RowsOptions } from "./rows.js";
 
 const WORKLOAD = { seed: 9, days: 12, users: 700, start: new Date("2026-03-01T00:00:00Z") };

@@ -7,13 +7,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bucketName, loadResources } from "../resources.js";
-import { goTool, toolProblem } from "../tools/tools.js";
-import { startGcsEmulator } from "./gcs-emulator.js";
-import { PrerequisiteError } from "./prerequisite.js";
-import { checkPubSubPrerequisites, ensureResources, startPubSubEmulator } from "./pubsub-emulator.js";
-import { REPO_ROOT, localSettings, type LocalSettings } from "./settings.js";
-import { endLeftoverProcesses, journalToken, recoverAfterStart } from "../../platform/local/recovery.js";
+import { DEV_CREDENTIALS, landingBucket, rawBucket } from "../../contracts/defaults.js";
+import { goTool, toolProblem } from "../../infra/tools/tools.js";
+import { startGcsEmulator } from "../../infra/local/gcs-emulator.js";
+import { PrerequisiteError } from "../../infra/local/prerequisite.js";
+import { checkPubSubPrerequisites, ensureResources, startPubSubEmulator } from "../../infra/local/pubsub-emulator.js";
+import { REPO_ROOT } from "../../infra/local/settings.js";
+import { pipelineService } from "./pipeline-service.js";
+import { localSettings, type LocalSettings } from "./settings.js";
+import { endLeftoverProcesses, journalToken, recoverAfterStart } from "./recovery.js";
 
 export interface Service {
   name: string;
@@ -88,11 +90,10 @@ function gcsService(s: LocalSettings): Service {
     name: "gcs",
     prerequisites: () => [toolProblem(goTool("gcs-emulator"))].filter((p): p is string => p !== null),
     async start() {
-      const r = loadResources();
       starting = startGcsEmulator({
         port: s.gcsPort,
         dataDir: join(s.dataDir, "gcs"),
-        buckets: [bucketName(r.buckets.raw, s.project), bucketName(r.buckets.landing, s.project)],
+        buckets: [rawBucket(s.project), landingBucket(s.project)],
         log,
       });
       const handle = await starting;
@@ -180,20 +181,17 @@ function edgeService(s: LocalSettings): Service {
 }
 
 function pipelineServiceEntry(s: LocalSettings): Service {
-  let svc: { start(): Promise<void>; stop(): Promise<void> } | null = null;
   return {
     name: "pipeline",
     async start() {
       process.env.TIDELINE_WAREHOUSE ??= join(s.dataDir, "warehouse.duckdb");
       process.env.TIDELINE_DASHBOARD_PORT = String(s.dashboardPort);
-      const mod = (await import("../../pipeline/service.js")) as { pipelineService: { start(): Promise<void>; stop(): Promise<void> } };
-      svc = mod.pipelineService;
-      await svc.start();
+      await pipelineService.start();
     },
     async stop() {
-      await svc?.stop();
+      await pipelineService.stop();
     },
-    url: () => `http://127.0.0.1:${s.dashboardPort} (pipeline + operator API; warehouse ${process.env.TIDELINE_WAREHOUSE})`,
+    url: () => `http://127.0.0.1:${s.dashboardPort} (dashboard, operator API and pipeline; warehouse ${process.env.TIDELINE_WAREHOUSE})`,
   };
 }
 
@@ -281,13 +279,7 @@ export async function startLocal(opts: { services?: Service[] } = {}): Promise<n
         ...rows,
         "",
         "Local credentials (development only):",
-        "  write key (source web)   local_dev_write_key",
-        "  Shopify secret           local_shopify_secret",
-        "  HubSpot secret           local_hubspot_secret",
-        "  webhook secret (crm)     local_webhook_secret",
-        "  CDC token                local_cdc_token",
-        "  bulk token (web events)  local_bulk_token",
-        "  bulk token (Shopify)     local_bulk_shopify_token",
+        ...Object.values(DEV_CREDENTIALS).map((c) => `  ${c.what.padEnd(24)} ${c.value}`),
         "",
         'Try: npx tideline query "select count(*) from raw.events"    Ctrl-C stops everything.',
       ].join("\n"),

@@ -4,23 +4,22 @@
  * (auth, signatures, Segment batches, Debezium envelopes) and not just our reading of API.md.
  */
 import { describe, expect, it } from "vitest";
-import { generateWorkload } from "./generate.js";
-import { requestsFor } from "./send.js";
+import { DEV_CREDENTIALS } from "../../contracts/defaults.js";
+import { generateWorkload } from "../../workload/generate.js";
+import { requestsFor } from "../../workload/send.js";
+import { createApp } from "../src/app.js";
 
 const EDGE = "http://edge.test";
-// Loaded by a computed path: the edge's sources are typed by edge/tsconfig.json (Workers types), not the root one.
-const EDGE_APP = "../../edge/src/app.js";
-type EdgeApp = { fetch(req: Request, env: unknown, ctx: unknown): Promise<Response> };
 
 describe("generator → edge contract", () => {
   it("the edge accepts every request of a workload, records queued per stream", async () => {
     const queued: Record<string, number> = {};
     const env = {
       ENVIRONMENT: "dev",
-      WRITE_KEYS: '{"local_dev_write_key":"web"}',
-      SHOPIFY_SECRET: "local_shopify_secret",
-      HUBSPOT_SECRET: "local_hubspot_secret",
-      CDC_TOKEN: "local_cdc_token",
+      WRITE_KEYS: JSON.stringify({ [DEV_CREDENTIALS.writeKey.value]: "web" }),
+      SHOPIFY_SECRET: DEV_CREDENTIALS.shopifySecret.value,
+      HUBSPOT_SECRET: DEV_CREDENTIALS.hubspotSecret.value,
+      CDC_TOKEN: DEV_CREDENTIALS.cdcToken.value,
       IP_MODE: "truncate",
       IP_HASH_KEY: "k",
       PII_HASH_KEY: "k",
@@ -42,7 +41,6 @@ describe("generator → edge contract", () => {
       RATE_LIMITER: { async limit() { return { success: true }; } },
     };
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} };
-    const { createApp } = (await import(/* @vite-ignore */ EDGE_APP)) as { createApp: () => EdgeApp };
     const app = createApp();
     const items = generateWorkload({ seed: 3, days: 2, users: 60, start: new Date(Date.now() - 2 * 86_400_000) });
     const byPath: Record<string, number> = {};

@@ -1,27 +1,26 @@
 /**
- * The streaming pipeline as a service of `npm start`: DuckDB warehouse (the one writer), the Pub/Sub
- * subscriptions of the emulator, and the operator API (platform/api) on the ports built here.
- * Register it in the orchestrator's service list as `pipelineService`. Run alone with
- * `tsx pipeline/service.ts`.
+ * The local platform's pipeline service (a service of `npm start`, platform/local/start.ts): it wires
+ * the single-node engine to its local source and sink — the Pub/Sub emulator's subscriptions and the
+ * landing bucket in, the DuckDB warehouse (the one writer) out — and serves the operator API
+ * (platform/api) on ports built from them, with the in-process models schedule.
  */
-import { fileURLToPath } from "node:url";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { DuckDbSink, warehousePath } from "../warehouse/duckdb/sink.js";
-import { queryInstance } from "../warehouse/duckdb/query.js";
-import { startOperatorApi, type OperatorApiServer } from "../platform/api/server.js";
-import type { OperatorPorts } from "../platform/api/ports.js";
-import { localSettings } from "../infra/local/settings.js";
-import { batchOptionsFromEnv, DEFAULT_PUBSUB_EMULATOR_HOST, LANDING_BUCKET } from "./options.js";
-import { LandingLoader } from "./sources/landing.js";
-import { LOCAL_PROJECT, PubSubSource } from "./sources/pubsub.js";
-import { ensureResources } from "../infra/local/pubsub-emulator.js";
-import { StreamingPipeline } from "./streaming.js";
-import { runBackfill } from "./backfill.js";
-import { duckDbStoredIds, reconcileArchive } from "./reconcile.js";
-import { GcsArchive } from "./sources/archive.js";
-import { ModelsSchedule, modelsIntervalSeconds } from "./models-schedule.js";
-import type { ModelsRunMessage, ModelsRunRequest } from "../warehouse/models/service.js";
-import type { RunResult } from "../warehouse/models/run.js";
+import { DuckDbSink, warehousePath } from "../../warehouse/duckdb/sink.js";
+import { queryInstance } from "../../warehouse/duckdb/query.js";
+import { runModelsOnConnection, type ModelsRunMessage, type ModelsRunRequest } from "../../warehouse/models/service.js";
+import type { RunResult } from "../../warehouse/models/run.js";
+import { ensureResources } from "../../infra/local/pubsub-emulator.js";
+import { batchOptionsFromEnv, LANDING_BUCKET } from "../../pipeline/options.js";
+import { LandingLoader } from "../../pipeline/sources/landing.js";
+import { PubSubSource } from "../../pipeline/sources/pubsub.js";
+import { StreamingPipeline } from "../../pipeline/streaming.js";
+import { runBackfill } from "../../pipeline/backfill.js";
+import { duckDbStoredIds, reconcileArchive } from "../../pipeline/reconcile.js";
+import { GcsArchive } from "../../pipeline/sources/archive.js";
+import { ModelsSchedule, modelsIntervalSeconds } from "../../pipeline/models-schedule.js";
+import { startOperatorApi, type OperatorApiServer } from "../api/server.js";
+import type { OperatorPorts } from "../api/ports.js";
+import { localSettings, pubsubEmulatorHost } from "./settings.js";
 
 interface Running {
   sink: DuckDbSink;
@@ -41,7 +40,7 @@ export const pipelineService = {
   },
   async start(): Promise<void> {
     if (running) return;
-    process.env.PUBSUB_EMULATOR_HOST ??= DEFAULT_PUBSUB_EMULATOR_HOST;
+    process.env.PUBSUB_EMULATOR_HOST = pubsubEmulatorHost();
     // Locally there is no Google metadata server; without this the auth library probes for one and warns.
     process.env.METADATA_SERVER_DETECTION ??= "none";
     const intervalSeconds = modelsIntervalSeconds();
@@ -49,9 +48,9 @@ export const pipelineService = {
     try {
       const schedule = new ModelsSchedule({ intervalSeconds, run: () => scheduledModelsRun(sink), log: (l) => console.error(l) });
       await sink.init();
-      const source = PubSubSource.local();
+      const source = PubSubSource.local(process.env.PUBSUB_PROJECT_ID ?? localSettings().project);
       // Idempotent; npm start has done it already, a standalone run may not have.
-      await ensureResources(process.env.PUBSUB_EMULATOR_HOST!, process.env.PUBSUB_PROJECT_ID ?? LOCAL_PROJECT).catch((e: Error) => {
+      await ensureResources(process.env.PUBSUB_EMULATOR_HOST!, process.env.PUBSUB_PROJECT_ID ?? localSettings().project).catch((e: Error) => {
         throw new Error(
           `could not reach the Pub/Sub emulator at ${process.env.PUBSUB_EMULATOR_HOST} to set up the pipeline's subscriptions (${e.message}); start it first (npm start does) or point PUBSUB_EMULATOR_HOST at it`,
         );
@@ -115,8 +114,6 @@ export const pipelineService = {
   },
 };
 
-export default pipelineService;
-
 /**
  * The models run in this process because it holds the warehouse, on their own connection (DuckDB
  * transactions are per connection, so they never interleave with the pipeline's commits), one run
@@ -124,8 +121,6 @@ export default pipelineService;
  */
 function serializedModelsRun(sink: DuckDbSink, request: ModelsRunRequest, emit: (m: ModelsRunMessage) => void): Promise<void> {
   const run = modelsRun.then(async () => {
-    // Loaded on first use: the model compiler is not needed to stream.
-    const { runModelsOnConnection } = await import("../warehouse/models/service.js");
     modelsConnection ??= await sink.instance.connect();
     await runModelsOnConnection(modelsConnection, request, emit);
   });
@@ -144,19 +139,4 @@ async function scheduledModelsRun(sink: DuckDbSink) {
   if (!out.result) throw new Error("the models run ended without a result");
   const r = out.result;
   return { seconds: r.seconds, summary: `done in ${r.seconds.toFixed(2)} s (${r.fullRefresh ? "full refresh" : `${r.touchedDates.length} touched partition dates`})` };
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  pipelineService.start().then(
-    () => console.log(`pipeline: streaming Pub/Sub (${process.env.PUBSUB_EMULATOR_HOST}) into ${warehousePath()}; operator API ${pipelineService.url}`),
-    (e) => {
-      console.error(`pipeline: could not start: ${(e as Error).message}`);
-      process.exit(1);
-    },
-  );
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.once(sig, () => {
-      void pipelineService.stop().then(() => process.exit(0));
-    });
-  }
 }

@@ -8,13 +8,13 @@
 import { createHmac } from "node:crypto";
 import type { SegmentEvent, WorkloadItem } from "./generate.js";
 import { SHOP_DOMAIN } from "./generate.js";
+import { DEV_CREDENTIALS } from "../contracts/defaults.js";
 
-export const DEFAULT_EDGE = "http://127.0.0.1:8787";
 export const LOCAL_CREDENTIALS = {
-  writeKey: "local_dev_write_key",
-  cdcToken: "local_cdc_token",
-  shopifySecret: "local_shopify_secret",
-  hubspotSecret: "local_hubspot_secret",
+  writeKey: DEV_CREDENTIALS.writeKey.value as string,
+  cdcToken: DEV_CREDENTIALS.cdcToken.value as string,
+  shopifySecret: DEV_CREDENTIALS.shopifySecret.value as string,
+  hubspotSecret: DEV_CREDENTIALS.hubspotSecret.value as string,
 };
 /** Segment's limits: 500 KB per batch; stay well inside with a count cap. */
 const MAX_EVENTS_PER_BATCH = 100;

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { REPO_ROOT } from "./settings.js";
+import { REPO_ROOT } from "../../infra/local/settings.js";
 
 /** `tideline start` with a PATH holding node only and an empty or given tools folder. */
 function startWithout(opts: { tools?: (dir: string) => void } = {}) {
@@ -56,7 +56,7 @@ it("a Ctrl-C that arrives three times (terminal, then forwarded by npm and tsx) 
   mkdirSync(join(REPO_ROOT, ".data/scratch"), { recursive: true });
   const dataDir = mkdtempSync(join(REPO_ROOT, ".data/scratch", "start-signals-"));
   try {
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/fixtures/start-with-fake-services.ts")], {
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "platform/local/testing/start-with-fake-services.ts")], {
       cwd: REPO_ROOT,
       env: { ...process.env, TIDELINE_DATA_DIR: dataDir },
       stdio: ["ignore", "pipe", "pipe"],

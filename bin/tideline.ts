@@ -12,11 +12,12 @@ import generate from "./commands/generate.js";
 import looker from "./commands/looker.js";
 import models from "./commands/models.js";
 import query from "./commands/query.js";
+import reconcile from "./commands/reconcile.js";
 import reset from "./commands/reset.js";
 import start from "./commands/start.js";
 import tail from "./commands/tail.js";
 
-const COMMANDS: (() => Command)[] = [start, query, tail, backfill, models, dags, generate, reset, deploy, cost, looker, features];
+const COMMANDS: (() => Command)[] = [start, query, tail, backfill, reconcile, models, dags, generate, reset, deploy, cost, looker, features];
 
 const program = new Command("tideline")
   .description("edge-first e-commerce analytics: the local platform and its tools")

@@ -99,7 +99,12 @@ export function openApiDocument() {
           { name: "X-Tideline-Signature", in: "header", required: false, schema: { type: "string" }, description: "webhooks only: t=<unix s>,v1=<hex HMAC-SHA256(source secret, t.file)> over the uncompressed file." },
         ],
         requestBody: { required: true, content: { "application/x-ndjson": { schema: { type: "string" } } } },
-        responses: { "200": { description: "Stored in the landing bucket", content: json("BulkResponse") }, ...errors },
+        responses: {
+          "200": { description: "Stored in the landing bucket", content: json("BulkResponse") },
+          ...errors,
+          "403": { description: "The token is not granted this stream, or its webhook source has no signing secret", content: json("ErrorResponse") },
+          "404": { description: "Unknown stream", content: json("ErrorResponse") },
+        },
       },
     },
     "/healthz": { get: { summary: "Liveness", tags: ["meta"], responses: { "200": { description: "ok" } } } },

@@ -95,6 +95,27 @@ describe("events", () => {
     expect(google.requests.find((r) => r.url.endsWith("landing-notifications:publish"))!.url).toBe("http://127.0.0.1:8085/v1/projects/tideline-local/topics/landing-notifications:publish");
   });
 
+  it("dead letters keep refused lines with the configured PII pseudonymized and IPs anonymized, free text masked", async () => {
+    fake();
+    const lines = [
+      { type: "track", anonymousId: "a", messageId: "ok-1", event: "Viewed" },
+      // Refused (a track without an event), carrying PII where the settings say hashed.
+      { type: "track", anonymousId: "b", userId: "Pat@Example.com", traits: { email: "Pat@Example.com", phone: "+1 415 555 0134", name: "Pat Example" }, context: { ip: "203.0.113.9", userAgent: "Chrome/124.0.0.0" }, timestamp: "2026-10-01T10:00:00.000Z" },
+      "not json: write to pat@example.com from 2001:db8:85a3:1234:5678:8a2e:370:7334 or 198.51.100.7, call +44 20 7946 0958",
+    ];
+    const res = await upload("events", ndjson(lines));
+    expect(res.status).toBe(200);
+    const [structured, text] = deadLetters().map((d) => d.payload);
+    expect(`${structured}\n${text}`).not.toMatch(/pat@example|Pat Example|415 555|203\.0\.113\.9|2001:db8:85a3:1234|198\.51\.100\.7|7946/i);
+    const kept = JSON.parse(structured!) as { userId: string; traits: { email: string; phone: string }; context: { ip: string; userAgent: string }; timestamp: string };
+    expect(kept.traits.email).toMatch(/^h_[0-9a-f]{32}$/);
+    expect(kept.userId).toBe(kept.traits.email);
+    expect(kept.traits.phone).toMatch(/^h_[0-9a-f]{32}$/);
+    expect(kept.context).toEqual({ ip: "203.0.113.0", userAgent: "Chrome/124.0.0.0" });
+    expect(kept.timestamp).toBe("2026-10-01T10:00:00.000Z");
+    expect(text).toBe("not json: write to [email] from [ip] or [ip], call [phone]");
+  });
+
   it("gzip uploads: lines decompressed and counted; not-gzip is a 400 and nothing is committed", async () => {
     fake();
     const text = ndjson(Array.from({ length: 1000 }, (_, i) => ({ type: "track", event: "Backfilled", anonymousId: `a${i}`, messageId: `g-${i}` })));

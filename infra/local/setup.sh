@@ -9,6 +9,7 @@
 #   infra/local/setup.sh airflow    the Airflow venv only (.venv/airflow)
 #   infra/local/setup.sh bqemulator the BigQuery emulator of --engine beam and the Beam end-to-end test
 #                                   (bqemulator from PyPI, .venv/bqemulator)
+#   infra/local/setup.sh fuzz       schemathesis, the API fuzzer of the edge's OpenAPI document (.venv/fuzz)
 #   infra/local/setup.sh infra      checkov's venv (.venv/infra) and OpenTofu (.tools/bin/tofu) for the infra/ checks
 #   infra/local/setup.sh apt        Debian packages only (chromium)
 #   infra/local/setup.sh go         the Beam Prism runner into .tools/bin (infra/tools; needs npm install first)
@@ -162,6 +163,7 @@ case "$what" in
   beam) venv beam pipeline/beam/requirements.lock ;;
   airflow) venv airflow dags/requirements.lock ;;
   bqemulator) bqemulator ;;
+  fuzz) venv fuzz test/fuzz/requirements.lock ;;
   infra) infra_tools ;;
   apt) apt_packages ;;
   go) go_tools ;;
@@ -171,8 +173,9 @@ case "$what" in
     venv beam pipeline/beam/requirements.lock
     venv airflow dags/requirements.lock
     bqemulator
+    venv fuzz test/fuzz/requirements.lock
     go_tools
     infra_tools
     ;;
-  *) say "usage: infra/local/setup.sh [all|beam|airflow|bqemulator|infra|apt|go|bigquery-emulator]"; exit 2 ;;
+  *) say "usage: infra/local/setup.sh [all|beam|airflow|bqemulator|fuzz|infra|apt|go|bigquery-emulator]"; exit 2 ;;
 esac

@@ -230,7 +230,7 @@ describe("streams, status, errors and the document", () => {
   it("serves an OpenAPI document of every route, generated from the Zod schemas", async () => {
     const doc = (await (await call("/api/openapi.json")).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(["/api/backfill", "/api/models/run", "/api/pipeline", "/api/query", "/healthz"]);
+    expect(Object.keys(doc.paths).sort()).toEqual(["/api/backfill", "/api/models/run", "/api/pipeline", "/api/query", "/api/reconcile", "/healthz"]);
     expect(doc.paths["/api/backfill"]!.post!.requestBody).toBeDefined();
     expect(Object.keys(doc.components.schemas.QueryRequest!.properties!)).toEqual(["sql", "maxRows"]);
     expect(JSON.stringify(doc.components.schemas.BackfillRequest)).toContain("dead-letters");

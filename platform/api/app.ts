@@ -1,6 +1,6 @@
 /**
  * The operator API (Hono): POST /api/query, GET /api/pipeline, POST /api/backfill,
- * POST /api/models/run, GET /api/openapi.json, GET /healthz, and GET / for the dashboard page.
+ * POST /api/reconcile, POST /api/models/run, GET /api/openapi.json, GET /healthz, and GET / for the dashboard page.
  * Built from injected ports (ports.ts) so any composition root can serve it; server.ts serves it
  * on 127.0.0.1 for the local platform, client.ts is its typed client.
  */
@@ -13,7 +13,7 @@ import { stream } from "hono/streaming";
 import { ApiError, errorBody, errorResponse, invalidInput, notFound, type Issues } from "./errors.js";
 import { MAX_COMMAND_BODY_BYTES, MAX_QUERY_BODY_BYTES, MAX_QUERY_ROWS } from "./limits.js";
 import type { OperatorPorts } from "./ports.js";
-import { BackfillMessage, BackfillRequest, ErrorBody, Health, ModelsRunMessage, ModelsRunRequest, PipelineStatus, QueryRequest, QueryResponse } from "./schemas.js";
+import { BackfillMessage, BackfillRequest, ErrorBody, Health, ModelsRunMessage, ModelsRunRequest, PipelineStatus, QueryRequest, QueryResponse, ReconcileRequest, ReconcileResult } from "./schemas.js";
 import { allowedHost, jsonOnly, requireToken, sameOrigin, sessionCookie } from "./security.js";
 import { dashboardPage, mountDashboard } from "../dashboard/routes.js";
 
@@ -80,6 +80,20 @@ const statusRoute = createRoute({
 const ndjsonResponse = (description: string, schema: z.ZodType) => ({
   description: `${description}: application/x-ndjson, one JSON object per line, sent as the work goes; the last line is {"done": true, …} or {"error": …}`,
   content: { "application/x-ndjson": { schema } },
+});
+
+const reconcileRoute = createRoute({
+  method: "post",
+  path: "/api/reconcile",
+  summary: "Load what the raw archive holds since a time and the warehouse lacks (idempotent)",
+  security,
+  middleware: [limit(MAX_COMMAND_BODY_BYTES)] as const,
+  request: { body: { required: true, content: { "application/json": { schema: ReconcileRequest } } } },
+  responses: {
+    200: { description: "What was compared and loaded", content: { "application/json": { schema: ReconcileResult } } },
+    ...postErrors,
+    404: { description: "This platform has no archive to reconcile with", content: { "application/json": { schema: ErrorBody } } },
+  },
 });
 
 // The streamed routes are plain Hono routes validated by @hono/zod-validator and only described to
@@ -149,6 +163,10 @@ export function createOperatorApi(o: OperatorApiOptions) {
     })
     .openapi(statusRoute, (c) => c.json({ warehouse: ports.warehouse, status: ports.status() }, 200))
     .openapi(healthRoute, (c) => c.json({ ok: true as const }, 200))
+    .openapi(reconcileRoute, async (c) => {
+      if (!ports.reconcile) throw new ApiError(404, "not_found", "this platform has no raw archive to reconcile with", "run the local platform (npm start)");
+      return c.json(await ports.reconcile(c.req.valid("json")), 200);
+    })
     .post("/api/backfill", limit(MAX_COMMAND_BODY_BYTES), zValidator("json", BackfillRequest, validationHook), (c) => {
       const req = c.req.valid("json");
       return ndjson(c, async (send) => {

@@ -21,6 +21,8 @@ import {
   type BackfillRequest,
   type BackfillResult,
   type ModelsRunRequest,
+  ReconcileResult,
+  type ReconcileRequest,
 } from "./schemas.js";
 import { defaultTokenFile, readTokenFile } from "./token.js";
 import { localSettings } from "../local/settings.js";
@@ -128,6 +130,9 @@ export function operatorClient(o: OperatorClientOptions = {}) {
     tokenFile,
     async query(sql: string, maxRows?: number) {
       return json(await api.api.query.$post({ json: { sql, ...(maxRows ? { maxRows } : {}) } }), QueryResponse);
+    },
+    async reconcile(req: ReconcileRequest) {
+      return json(await api.api.reconcile.$post({ json: req }), ReconcileResult);
     },
     async status() {
       return json(await api.api.pipeline.$get(), PipelineStatus);

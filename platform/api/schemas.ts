@@ -86,6 +86,27 @@ export const BackfillMessage = z
   .openapi("BackfillMessage");
 export type BackfillMessage = z.infer<typeof BackfillMessage>;
 
+export const ReconcileRequest = z
+  .strictObject({
+    since: z.iso.datetime({ offset: true }).describe("Read archive objects written from this time on (their dt/hour partition)."),
+  })
+  .openapi("ReconcileRequest");
+export type ReconcileRequest = z.infer<typeof ReconcileRequest>;
+
+const StreamTally = z.object({ objects: z.number(), records: z.number(), missing: z.number() });
+export const ReconcileResult = z
+  .object({
+    since: z.string(),
+    objects: z.number().describe("Archive objects read."),
+    records: z.number().describe("Records in them."),
+    missing: z.number().describe("Records the warehouse lacked before the run."),
+    replayedObjects: z.number().describe("Objects run through the pipeline because they held missing records."),
+    stats: BatchStats,
+    streams: z.record(z.string(), StreamTally),
+  })
+  .openapi("ReconcileResult");
+export type ReconcileResult = z.infer<typeof ReconcileResult>;
+
 export const ModelsRunRequest = z
   .strictObject({
     fullRefresh: z.boolean().optional().describe("Rebuild every incremental model from scratch."),

@@ -15,6 +15,7 @@ import { LandingLoader } from "../../pipeline/sources/landing.js";
 import { PubSubSource } from "../../pipeline/sources/pubsub.js";
 import { StreamingPipeline } from "../../pipeline/streaming.js";
 import { runBackfill } from "../../pipeline/backfill.js";
+import { duckDbStoredIds, reconcileArchive } from "../../pipeline/reconcile.js";
 import { GcsArchive } from "../../pipeline/sources/archive.js";
 import { ModelsSchedule, modelsIntervalSeconds } from "../../pipeline/models-schedule.js";
 import { startOperatorApi, type OperatorApiServer } from "../api/server.js";
@@ -67,6 +68,16 @@ export const pipelineService = {
         },
         runModels: (req, emit) => serializedModelsRun(sink, req, emit),
         lastModelsRun: () => lastModelsRun,
+        reconcile: async (req) => {
+          const stored = duckDbStoredIds(sink.instance);
+          try {
+            const result = await reconcileArchive({ since: new Date(req.since), reader: new GcsArchive(), sink, stored, batch: batchOptionsFromEnv() });
+            if (result.stats.loaded > 0) schedule.trigger("after a reconcile");
+            return result;
+          } finally {
+            stored.close();
+          }
+        },
       };
       const api = await startOperatorApi({ ports });
       pipeline.start();

@@ -15,6 +15,7 @@ import { checkPubSubPrerequisites, ensureResources, startPubSubEmulator } from "
 import { REPO_ROOT } from "../../infra/local/settings.js";
 import { pipelineService } from "./pipeline-service.js";
 import { localSettings, type LocalSettings } from "./settings.js";
+import { endLeftoverProcesses, journalToken, recoverAfterStart } from "./recovery.js";
 
 export interface Service {
   name: string;
@@ -116,6 +117,9 @@ function edgeService(s: LocalSettings): Service {
       const wrangler = join(REPO_ROOT, "node_modules/.bin/wrangler");
       const args = [
         "dev",
+        // The local entry journals queue messages (edge/src/local); production deploys edge/src/index.ts.
+        "edge/src/local/index.ts",
+        "--var", `LOCAL_JOURNAL_TOKEN:${journalToken}`,
         "--ip", "127.0.0.1",
         "--port", String(s.edgePort),
         "--persist-to", join(s.dataDir, "wrangler"),
@@ -212,6 +216,9 @@ export async function startLocal(opts: { services?: Service[] } = {}): Promise<n
     return 1;
   }
   mkdirSync(s.dataDir, { recursive: true });
+  // Durability (platform/local/recovery.ts): a killed run's children hold ports and lost state.
+  if (!opts.services) endLeftoverProcesses(s.dataDir, say);
+  const startedAt = Date.now();
   writeFileSync(s.pidFile, String(process.pid));
   process.env.METADATA_SERVER_DETECTION ??= "none";
   const started: Service[] = [];
@@ -277,6 +284,8 @@ export async function startLocal(opts: { services?: Service[] } = {}): Promise<n
         'Try: npx tideline query "select count(*) from raw.events"    Ctrl-C stops everything.',
       ].join("\n"),
     );
+    // Durability: send again what an earlier run accepted and did not deliver, then reconcile.
+    if (!opts.services) void recoverAfterStart({ dataDir: s.dataDir, edgeUrl: `http://127.0.0.1:${s.edgePort}`, apiPort: s.dashboardPort, startedAt, log: say });
   }
   await done;
   process.off("SIGINT", onSignal);

@@ -16,6 +16,7 @@ import type { Context, Hono } from "hono";
 import { MAX_BULK_DECOMPRESSED_BYTES, MAX_BULK_EVENT_LINE_BYTES, MAX_BULK_LINE_BYTES, MAX_BULK_UPLOAD_BYTES } from "../../../contracts/limits.js";
 import { LANDING } from "../../../contracts/defaults.js";
 import { STREAMS, type DeadLetterRecord, type Stream } from "../../../contracts/records.js";
+import { deadLetterPayload } from "../bulk/dead-letter-payload.js";
 import { lineProcessor } from "../bulk/lines.js";
 import { resumableUpload } from "../bulk/resumable.js";
 import { gzipMembers, pump, wireLimit } from "../bulk/streams.js";
@@ -69,8 +70,8 @@ function authenticate(c: Context<AppEnv>, cfg: EdgeConfig, stream: Stream): Uplo
   return { source: grant.source, verifier: tidelineVerifier(secret, sig) };
 }
 
-function deadLettersOf(tally: BulkTally, stream: Stream, object: string, failedAt: string): DeadLetterRecord[] {
-  return tally.deadLetters.map(([line, reason, payload]) => ({
+function deadLettersOf(tally: BulkTally, stream: Stream, object: string, failedAt: string, keep: (line: string) => string): DeadLetterRecord[] {
+  return tally.deadLetters.map(([line, reason, text]) => ({
     dead_letter_id: stableId("bulk", object, String(line)),
     stage: "edge",
     reason: `bulk upload ${object}: ${reason}`,
@@ -78,7 +79,7 @@ function deadLettersOf(tally: BulkTally, stream: Stream, object: string, failedA
     event_id: null,
     attempts: 1,
     failed_at: failedAt,
-    payload,
+    payload: keep(text),
   }));
 }
 
@@ -147,7 +148,7 @@ export function bulkRoutes(app: Hono<AppEnv>) {
     await pumped;
 
     const now = new Date();
-    if (tally.deadLetters.length) await storeDeadLetters(c.env, deadLettersOf(tally, stream, name, now.toISOString()), stableId("bulk", name), now);
+    if (tally.deadLetters.length) await storeDeadLetters(c.env, deadLettersOf(tally, stream, name, now.toISOString(), (text) => deadLetterPayload(text, stream, uploader.source, cfg)), stableId("bulk", name), now);
     // As a Cloud Storage notification would announce it: same attributes, object resource as data.
     await publish(c.env, LANDING_TOPIC, [
       {

@@ -42,7 +42,7 @@ describe("tideline models run", () => {
       expect(code).toBe(0);
       expect(out.text()).toMatch(/full refresh/);
       expect(out.text()).toMatch(/marts\.daily_kpis\s+create\s+\d+\.\d\d s\s+1 rows/);
-      expect(out.text()).toMatch(/models: done in [\d.]+ s — 36 models \(0 unchanged\), \d+ assertions passed/);
+      expect(out.text()).toMatch(/models: done in [\d.]+ s — 38 models \(0 unchanged\), \d+ assertions passed/);
       const again = capture();
       expect(await runModelsCommand({ target: "duckdb", warehouse: w.path, location: "US" }, again.s, err.s)).toBe(0);
       expect(again.text()).toMatch(/incremental \(nothing loaded since the last run\)/);

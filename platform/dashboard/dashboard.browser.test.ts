@@ -136,7 +136,7 @@ describe("the dashboard in Chromium", () => {
     expect(await panelValues(page, "live_totals")).toEqual(asStrings(live, liveCols));
     const channelCols = ["sessions", "first_touch_orders", "first_touch_revenue", "last_non_direct_orders", "last_non_direct_revenue"];
     expect(await panelValues(page, "channels")).toEqual(asStrings(channels, channelCols));
-    expect(await page.$$eval("uplot, .uplot canvas", (c) => c.length)).toBeGreaterThan(0);
+    expect(await page.$$eval(".uplot canvas", (c) => c.length)).toBeGreaterThan(0);
 
     // Every number opens the SQL that produced it.
     await page.click("#panel-funnel a.num");

@@ -4,66 +4,11 @@
  * `npx tideline deploy pipeline --dry-run --project P --region R`: the Dataflow Flex Template launch
  * of the Beam pipeline (pipeline/beam/flex), printed exactly as it would be sent to
  * projects.locations.flexTemplates.launch, without calling any API. The template spec and image are
- * built with `gcloud dataflow flex-template build` (docs/pipeline.md).
+ * built with `gcloud dataflow flex-template build` (docs/pipeline.md). What runs where in GCP is
+ * platform/gcp/root.ts; this file only reads flags.
  */
-import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { bucketName } from "../../contracts/defaults.js";
-import { loadResources } from "../../infra/resources.js";
-
-const METADATA = new URL("../../pipeline/beam/flex/metadata.json", import.meta.url);
-const DATAFLOW_API = "https://dataflow.googleapis.com/v1b3";
-
-export interface PipelineLaunch {
-  project: string;
-  region: string;
-  /** gs:// path of the template spec written by `gcloud dataflow flex-template build`. */
-  template?: string;
-  /** The image built from pipeline/beam/flex/Dockerfile (launcher and workers). */
-  image?: string;
-  serviceAccount?: string;
-  tempLocation?: string;
-  stagingLocation?: string;
-  minWorkers: number;
-  maxWorkers: number;
-  datasetPrefix: string;
-  jobName: string;
-  allowedLatenessDays?: number;
-}
-
-/** The request body of flexTemplates.launch for the streaming pipeline. */
-export function launchRequest(l: PipelineLaunch) {
-  const bucket = `gs://${bucketName(loadResources().buckets.dataflow, l.project)}`;
-  const parameters: Record<string, string> = { source: "pubsub", warehouse: "bigquery", bigquery_project: l.project };
-  if (l.datasetPrefix) parameters.dataset_prefix = l.datasetPrefix;
-  if (l.allowedLatenessDays !== undefined) parameters.allowed_lateness_days = String(l.allowedLatenessDays);
-  const known = new Set((JSON.parse(readFileSync(METADATA, "utf8")) as { parameters: { name: string }[] }).parameters.map((p) => p.name));
-  for (const name of Object.keys(parameters)) if (!known.has(name)) throw new Error(`internal error: ${name} is not a parameter of pipeline/beam/flex/metadata.json`);
-  const image = l.image ?? `${l.region}-docker.pkg.dev/${l.project}/tideline/pipeline:latest`;
-  return {
-    method: "POST",
-    url: `${DATAFLOW_API}/projects/${l.project}/locations/${l.region}/flexTemplates:launch`,
-    body: {
-      launchParameter: {
-        jobName: l.jobName,
-        containerSpecGcsPath: l.template ?? `${bucket}/templates/tideline-pipeline.json`,
-        parameters,
-        environment: {
-          numWorkers: l.minWorkers,
-          maxWorkers: l.maxWorkers,
-          // Throughput-based autoscaling between numWorkers and maxWorkers.
-          autoscalingAlgorithm: "AUTOSCALING_ALGORITHM_BASIC",
-          enableStreamingEngine: true,
-          additionalExperiments: ["use_runner_v2"],
-          serviceAccountEmail: l.serviceAccount ?? `tideline-pipeline@${l.project}.iam.gserviceaccount.com`,
-          tempLocation: l.tempLocation ?? `${bucket}/tmp`,
-          stagingLocation: l.stagingLocation ?? `${bucket}/staging`,
-          sdkContainerImage: image,
-        },
-      },
-    },
-  };
-}
+import { launchRequest, PIPELINE_JOB_NAME, PIPELINE_WORKERS, type PipelineLaunch } from "../../platform/gcp/root.js";
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -103,11 +48,11 @@ export function deployCommand(): Command {
     .option("--service-account <email>", "worker service account (default tideline-pipeline@<project>.iam.gserviceaccount.com)")
     .option("--temp-location <gs://…>", "Dataflow temp files (default gs://<project>-dataflow/tmp)")
     .option("--staging-location <gs://…>", "Dataflow staging files (default gs://<project>-dataflow/staging)")
-    .option("--min-workers <n>", "workers at start, the autoscaling floor", positiveInt, 1)
-    .option("--max-workers <n>", "autoscaling ceiling", positiveInt, 5)
+    .option("--min-workers <n>", "workers at start, the autoscaling floor", positiveInt, PIPELINE_WORKERS.min)
+    .option("--max-workers <n>", "autoscaling ceiling", positiveInt, PIPELINE_WORKERS.max)
     .option("--dataset-prefix <prefix>", "prefix of the raw/core/ops datasets", "")
     .option("--allowed-lateness-days <days>", "horizon of late data (default 3)", (v) => Number(v))
-    .option("--job-name <name>", "Dataflow job name", "tideline-pipeline")
+    .option("--job-name <name>", "Dataflow job name", PIPELINE_JOB_NAME)
     .action((o: PipelineLaunch & { dryRun?: boolean }) => {
       if (o.minWorkers > o.maxWorkers) {
         console.error(`tideline deploy pipeline: --min-workers ${o.minWorkers} is above --max-workers ${o.maxWorkers}`);

@@ -122,6 +122,20 @@ describe("tideline models run", () => {
     }
   });
 
+  it("passes on the operator API's 400 naming the field, and runs nothing", async () => {
+    const ports = await fakePorts();
+    const api = await startTestApi(ports);
+    try {
+      const err = capture();
+      expect(await runModelsCommand({ target: "duckdb", location: "US", select: "m".repeat(1001) }, capture().s, err.s, api.client)).toBe(1);
+      expect(err.text()).toBe("tideline models: invalid request: select: Too big: expected string to have <=1000 characters\n  see GET /api/openapi.json for the request bodies\n");
+      expect(ports.calls.models).toEqual([]);
+    } finally {
+      await api.close();
+      ports.close();
+    }
+  });
+
   it("goes through the operator API (typed client) while the platform runs, streaming its lines", async () => {
     const ports = await fakePorts({
       runModels: async (req, emit) => {

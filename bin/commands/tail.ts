@@ -8,6 +8,9 @@ import { Command } from "commander";
 import { TOPICS } from "../../contracts/defaults.js";
 import { localSettings, pubsubEmulatorHost } from "../../platform/local/settings.js";
 
+/** How long tail waits for the emulator to create its subscription. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 export async function tail(topicName: string, opts: { json?: boolean; limit?: number }): Promise<number> {
   const s = localSettings();
   const topics = TOPICS.map((t) => t.name);
@@ -20,7 +23,8 @@ export async function tail(topicName: string, opts: { json?: boolean; limit?: nu
   const pubsub = new PubSub({ projectId: s.project, apiEndpoint: host, emulatorMode: true });
   const name = `tail-${topicName}-${randomBytes(4).toString("hex")}`;
   try {
-    await pubsub.topic(topicName).createSubscription(name, { ackDeadlineSeconds: 10 });
+    // Without a deadline the client retries an unreachable emulator for minutes before saying anything.
+    await pubsub.topic(topicName).createSubscription(name, { ackDeadlineSeconds: 10, gaxOpts: { timeout: CONNECT_TIMEOUT_MS, retry: null } });
   } catch (e) {
     console.error(`tideline tail: cannot reach the Pub/Sub emulator at ${host} (${(e as Error).message}). Is \`npm start\` running?`);
     await pubsub.close();

@@ -6,10 +6,8 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { launchRequest } from "../../bin/commands/deploy.js";
 import { REPO_ROOT } from "../local/settings.js";
-import { bucketName } from "../../contracts/defaults.js";
-import { loadResources } from "../resources.js";
+import { gcpRoot, launchRequest, PIPELINE_JOB_NAME, PIPELINE_WORKERS } from "../../platform/gcp/root.js";
 import { buildBundle, edgeEnvironment, secretsMissingFromShell, WORKER_GZIP_BUDGET_BYTES, WORKER_GZIP_LIMIT_BYTES, type Bundle, type DeployEnvironment, type EdgeEnvironment } from "./edge.js";
 import { terraformEnvironment, type TerraformEnvironment } from "./terraform.js";
 
@@ -50,18 +48,17 @@ export async function deployPlan(env: DeployEnvironment, opts: { bundle?: boolea
   const bundle = opts.bundle === false ? null : await buildBundle(env);
   const project = String(terraform.values.project ?? edge.vars.GCP_PROJECT ?? "");
   const region = String(terraform.values.region ?? "");
-  const r = loadResources();
-  const image = `${region}-docker.pkg.dev/${project}/tideline/pipeline:${String(terraform.values.pipeline_image_tag ?? "latest")}`;
-  const template = `gs://${bucketName(r.buckets.dataflow, project)}/templates/tideline-pipeline.json`;
+  const gcp = gcpRoot({ project, region, datasetPrefix: String(terraform.values.dataset_prefix ?? ""), imageTag: String(terraform.values.pipeline_image_tag ?? "latest") });
+  const { image, template } = gcp.pipeline;
   const launch = launchRequest({
     project,
     region,
     image,
     template,
-    minWorkers: Number(terraform.values.pipeline_min_workers ?? 1),
-    maxWorkers: Number(terraform.values.pipeline_max_workers ?? 5),
+    minWorkers: Number(terraform.values.pipeline_min_workers ?? PIPELINE_WORKERS.min),
+    maxWorkers: Number(terraform.values.pipeline_max_workers ?? PIPELINE_WORKERS.max),
     datasetPrefix: String(terraform.values.dataset_prefix ?? ""),
-    jobName: "tideline-pipeline",
+    jobName: PIPELINE_JOB_NAME,
   });
   const secretsUnset = secretsMissingFromShell(edge, environ);
   const missing = [
@@ -91,7 +88,7 @@ export async function deployPlan(env: DeployEnvironment, opts: { bundle?: boolea
       ],
       launch,
     },
-    dags: { destination: `gs://${bucketName(r.buckets.composer, project)}/dags/`, files: dagFiles() },
+    dags: { destination: gcp.composer.dagsDestination, files: dagFiles() },
     missing,
   };
 }

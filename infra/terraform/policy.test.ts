@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "@cdktf/hcl2json";
 import { beforeAll, describe, expect, it } from "vitest";
-import { launchRequest } from "../../bin/commands/deploy.js";
+import { launchRequest } from "../../platform/gcp/root.js";
 import { REPO_ROOT } from "../local/settings.js";
 import { bucketName } from "../../contracts/defaults.js";
 import { loadResources } from "../resources.js";

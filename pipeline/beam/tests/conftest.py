@@ -14,7 +14,7 @@ from apache_beam.testing.test_stream import TestStream
 
 from tideline_beam.event_time import EventTimeOptions
 from tideline_beam.sinks.memory import MemoryWarehouse
-from tideline_beam.sinks.writes import WriteToWarehouse
+from tideline_beam.sinks.writes import Warehouse, WriteToWarehouse
 from tideline_beam.transforms import Clock, GraphSettings, Inbound, build_graph
 
 NOW = "2026-11-25T12:00:00.000Z"
@@ -36,7 +36,7 @@ def settings(now: str = NOW, **opts: int) -> GraphSettings:
     )
 
 
-def run_batch(items: Sequence[Inbound], warehouse: MemoryWarehouse, s: GraphSettings | None = None) -> None:
+def run_batch(items: Sequence[Inbound], warehouse: Warehouse, s: GraphSettings | None = None) -> None:
     s = s or settings()
     with beam.Pipeline(runner="FnApiRunner") as p:
         build_graph(p | beam.Create(list(items)), s, warehouse.read_watermark) | WriteToWarehouse(warehouse, s.clock)

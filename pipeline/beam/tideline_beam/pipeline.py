@@ -3,8 +3,9 @@ the graph between them (transforms.build_graph) is the same for every runner, ba
 
   python -m tideline_beam --source pubsub --streaming --project P --runner DataflowRunner …
   python -m tideline_beam --source archive --from_date 2026-11-20 --to_date 2026-11-24 \\
-      --runner PrismRunner --prism_location .tools/bin/prism --bigquery_endpoint http://127.0.0.1:9050 \\
-      --bigquery_storage_endpoint 127.0.0.1:9060
+      --runner FnApiRunner --bigquery_endpoint http://127.0.0.1:9050 --bigquery_storage_endpoint 127.0.0.1:9060
+
+(Batch runs locally on the FnApiRunner: Prism dropped timer-fired output in batch runs.)
 """
 
 from __future__ import annotations

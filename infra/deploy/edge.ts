@@ -21,8 +21,12 @@ export const WORKER_GZIP_LIMIT_BYTES = 3 * 1024 * 1024;
 /** Fail well before the limit: half of it is the budget. */
 export const WORKER_GZIP_BUDGET_BYTES = WORKER_GZIP_LIMIT_BYTES / 2;
 
-/** Local emulator endpoints: set only in development; in staging or production they would divert traffic. */
-export const DEV_ONLY_SETTINGS = ["PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"];
+/**
+ * Local development only: the emulator endpoints (in staging or production they would divert
+ * traffic) and the local queue journal's database (read only by the entry `npm start` runs,
+ * edge/src/local; Cloudflare Queues keep messages durably themselves).
+ */
+export const DEV_ONLY_SETTINGS = ["PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "LOCAL_JOURNAL"];
 
 export interface Setting {
   name: string;

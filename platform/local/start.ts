@@ -124,8 +124,9 @@ function edgeService(s: LocalSettings): Service {
         "--port", String(s.edgePort),
         "--persist-to", join(s.dataDir, "wrangler"),
         "--show-interactive-dev-session=false",
-        "--var", `PUBSUB_EMULATOR_HOST:127.0.0.1:${s.pubsubPort}`,
-        "--var", `STORAGE_EMULATOR_HOST:http://127.0.0.1:${s.gcsPort}`,
+        // The proof (test/proof/run.ts) puts a fault proxy between the edge and each emulator.
+        "--var", `PUBSUB_EMULATOR_HOST:${process.env.TIDELINE_EDGE_PUBSUB_HOST ?? `127.0.0.1:${s.pubsubPort}`}`,
+        "--var", `STORAGE_EMULATOR_HOST:${process.env.TIDELINE_EDGE_STORAGE_URL ?? `http://127.0.0.1:${s.gcsPort}`}`,
         "--var", `GCP_PROJECT:${s.project}`,
       ];
       child = spawn(wrangler, args, { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });

@@ -65,10 +65,10 @@ function groupOf(needle: string): Proc[] {
   return all.filter((p) => groups.has(p.pgid));
 }
 
-export async function createPlatform(o: { env?: Record<string, string>; name?: string } = {}): Promise<Platform> {
+export async function createPlatform(o: { env?: Record<string, string>; name?: string; ports?: Partial<PlatformPorts> } = {}): Promise<Platform> {
   const dataDir = join(REPO_ROOT, ".data/scratch", `${o.name ?? "proof"}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(dataDir, { recursive: true });
-  const ports: PlatformPorts = { edge: await freePort(), pubsub: await freePort(), gcs: await freePort(), api: await freePort() };
+  const ports: PlatformPorts = { edge: await freePort(), pubsub: await freePort(), gcs: await freePort(), api: await freePort(), ...o.ports };
   let child: ChildProcess | null = null;
   let exit: Promise<number | null> = Promise.resolve(null);
   let output = "";

@@ -9,10 +9,13 @@
  *   kill-edge       kill -9 of workerd, then `npm start` again if the edge does not come back
  *   restart-pubsub  kill of the Pub/Sub emulator, then `npm start` again
  *   stop-gcs        the Cloud Storage emulator stopped (SIGSTOP) for 30 s, then continued
+ *   faults          20% of the edge's requests to Pub/Sub and Cloud Storage answered 429 or 503 or
+ *                   reset (before or after the emulator saw them), throughout: a platform of its own
+ *                   whose edge talks to the emulators through fault proxies (test/support/fault-proxy.ts)
  *
  * Per scenario it prints accepted, rows in raw.* (distinct and total), lost, duplicated, dead
  * letters and the time from the fault until every accepted item was in raw.*. Then schemathesis
- * runs against the edge with `--fuzz-examples` examples per operation. Exits non-zero when a part
+ * runs against the edge with `--fuzz-examples` examples per operation (0: no fuzz run). Exits non-zero when a part
  * cannot start (saying which and why), or an item is lost or duplicated, or the fuzzer finds anything.
  */
 import { parseArgs } from "node:util";
@@ -20,8 +23,10 @@ import { createPlatform, pubsubEmulatorAvailable, type Platform } from "./platfo
 import { proofRequests, sendUntilAccepted, tally, type Tally } from "./load.js";
 import { fuzzEdge, schemathesisMissing } from "../fuzz/schemathesis.js";
 import { startStack } from "../support/stack.js";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
+import { freePort } from "../../infra/local/settings.js";
 
-const SCENARIOS = ["kill-pipeline", "kill-edge", "restart-pubsub", "stop-gcs"] as const;
+const SCENARIOS = ["kill-pipeline", "kill-edge", "restart-pubsub", "stop-gcs", "faults"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -82,6 +87,8 @@ async function inflict(p: Platform, s: Scenario): Promise<void> {
       if (!p.kill("pubsub").length) throw new Error("no Pub/Sub emulator process found to kill");
       await sleep(1000);
       return recover(p, "pubsub");
+    case "faults":
+      return;
     case "stop-gcs": {
       const pids = p.kill("gcs", "SIGSTOP");
       if (!pids.length) throw new Error("no Cloud Storage emulator process found to stop");
@@ -110,7 +117,10 @@ async function scenario(p: Platform, s: Scenario): Promise<Row> {
     concurrency: 8,
     deadline: Date.now() + 60 * 60_000,
     onAccepted: (n) => {
-      if (!fault && n >= events / 3) {
+      if (!fault && s === "faults") {
+        faultAt = started;
+        fault = Promise.resolve();
+      } else if (!fault && n >= events / 3) {
         faultAt = Date.now();
         log(`${s}: fault after ${n} accepted items`);
         fault = inflict(p, s);
@@ -138,6 +148,28 @@ async function scenario(p: Platform, s: Scenario): Promise<Row> {
   return { scenario: s, tallies, recoverSeconds, sendSeconds };
 }
 
+/** A platform whose edge reaches Pub/Sub and Cloud Storage through 20% fault proxies. */
+async function faultsScenario(): Promise<Row> {
+  const ports = { pubsub: await freePort(), gcs: await freePort() };
+  const proxies: FaultProxy[] = [];
+  proxies.push(await startFaultProxy({ target: `http://127.0.0.1:${ports.pubsub}`, faultRate: 0.2, seed: 1 }));
+  proxies.push(await startFaultProxy({ target: `http://127.0.0.1:${ports.gcs}`, faultRate: 0.2, seed: 2 }));
+  const p = await createPlatform({ name: "proof-faults", ports, env: { TIDELINE_EDGE_PUBSUB_HOST: proxies[0]!.host, TIDELINE_EDGE_STORAGE_URL: `http://${proxies[1]!.host}` } });
+  try {
+    try {
+      await p.start();
+    } catch (e) {
+      fail(`the local platform behind fault proxies could not start: ${(e as Error).message}`);
+    }
+    const row = await scenario(p, "faults");
+    log(`faults: Pub/Sub proxy ${JSON.stringify(proxies[0]!.stats)}; Cloud Storage proxy ${JSON.stringify(proxies[1]!.stats)}`);
+    return row;
+  } finally {
+    await p.dispose();
+    for (const x of proxies) await x.close();
+  }
+}
+
 function print(rows: Row[]) {
   const head = ["scenario", "stream", "accepted", "raw distinct", "raw total", "lost", "duplicated", "dead letters", "recover s"];
   const lines = [head];
@@ -161,6 +193,7 @@ async function main(): Promise<number> {
       fail(`the local platform could not start: ${(e as Error).message}`);
     }
     for (const s of chosen) {
+      if (s === "faults") continue;
       const row = await scenario(p, s);
       rows.push(row);
       print([row]);
@@ -169,9 +202,19 @@ async function main(): Promise<number> {
   } finally {
     await p.dispose();
   }
+  if (chosen.includes("faults")) {
+    const row = await faultsScenario();
+    rows.push(row);
+    print([row]);
+    if (row.tallies.some((t) => t.lost > 0 || t.duplicated > 0)) ok = false;
+  }
   process.stdout.write("\n");
   print(rows);
 
+  if (fuzzExamples === 0) {
+    process.stdout.write("\nschemathesis: skipped (--fuzz-examples 0)\n");
+    return ok ? 0 : 1;
+  }
   const missing = schemathesisMissing();
   if (missing) {
     process.stdout.write(`\nschemathesis: not run: ${missing}\n`);

@@ -107,40 +107,96 @@ async function loadStory(): Promise<number> {
 
 function stepStatements(s: Step): { action: string; sqls: string[] } {
   if (s.kind === "setup") return { action: "setup", sqls: [s.sql] };
-  if (s.kind === "model") return { action: s.action.name, sqls: [...s.statements, ...(s.action.table.type === "view" ? [] : [s.countSql])] };
+  if (s.kind === "model") return { action: s.action.name, sqls: s.statements };
   return { action: s.action.name, sqls: [s.sql] };
 }
 
-async function replay(phase: string, ctx: RunContext): Promise<{ ran: number; failures: Failure[] }> {
-  const failures: Failure[] = [];
-  let ran = 0;
-  for (const step of runSteps(plan(graph), ctx)) {
-    const { action, sqls } = stepStatements(step);
-    for (const sql of sqls) {
-      ran++;
-      const error = await runStatement(sql);
-      if (error) {
-        failures.push({ phase, action, error, sql: sql.slice(0, 200) });
-        break;
-      }
-    }
-  }
-  return { ran, failures };
+/**
+ * Statements bqemulator cannot run although BigQuery accepts them, by model, with the emulator's
+ * error. Each entry must still fail (so the list shrinks when the emulator catches up); what reads an
+ * allow-listed model cannot run after it and is counted as blocked, not as passing.
+ */
+const EMULATOR_GAPS: Record<string, { error: string; why: string }> = {
+  // jsonArrayJoin (includes/sql.js): `CROSS JOIN UNNEST(JSON_QUERY_ARRAY(...)) AS tx WITH OFFSET AS
+  // tx_index`. BigQuery exposes the offset as a column of the FROM clause; the emulator's translation
+  // to DuckDB drops it once the UNNEST's table has rows (binder error), so every read of the offset fails.
+  "staging.stg_shopify_refunds": { error: 'Referenced column "tx_index" not found in FROM clause', why: "UNNEST ... WITH OFFSET alias not translated" },
+  "staging.order_lines": { error: 'does not have a column named "item_index"', why: "UNNEST ... WITH OFFSET alias not translated" },
+};
+
+interface Replay {
+  ran: number;
+  failures: Failure[];
+  gaps: Failure[];
+  blocked: string[];
 }
 
+/** Models that could not be built (allow-listed, or blocked behind one), across phases. */
+const missing = new Set<string>();
+/** Models built from a model the emulator could not rebuild: their rows are not evidence for an assertion. */
+const tainted = new Set<string>();
+
+async function replay(phase: string, ctx: RunContext): Promise<Replay> {
+  const out: Replay = { ran: 0, failures: [], gaps: [], blocked: [] };
+  for (const step of runSteps(plan(graph), ctx)) {
+    const { action, sqls } = stepStatements(step);
+    const deps = step.kind === "setup" ? [] : step.action.deps;
+    const onGap = deps.some((d) => missing.has(d) || tainted.has(d));
+    if (onGap && step.kind === "model") tainted.add(action);
+    for (const sql of sqls) {
+      out.ran++;
+      const error = await runStatement(sql);
+      if (!error) continue;
+      const gap = EMULATOR_GAPS[action];
+      const absent = /Not found: Table [^.\s]+\.(\S+) was not found/.exec(error)?.[1];
+      if (gap && error.includes(gap.error)) {
+        out.gaps.push({ phase, action, error, sql: sql.slice(0, 200) });
+        missing.add(action);
+      } else if ((absent && missing.has(absent)) || (onGap && error.startsWith("the assertion found"))) {
+        out.blocked.push(action);
+        missing.add(action);
+      } else {
+        out.failures.push({ phase, action, error, sql: sql.slice(0, 200) });
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+const NO_LOADS = { since: "1970-01-01 00:00:00+00", loadedThrough: "2026-03-04 00:00:00+00", eventsDates: [], cdcDates: [], webhookDates: [] };
+const rows = async (query: string) => (await bq.query({ query, location: "US" }))[0] as Record<string, unknown>[];
+
 describe("every model's BigQuery SQL on the BigQuery emulator", () => {
-  it("runs a full build and an incremental build on empty pipeline tables", async () => {
+  it("builds every model and checks every assertion: a full build on empty pipeline tables, then an incremental build on the story's rows", async () => {
     const rates = loadExchangeRates();
     const base = { dialect: "bigquery" as const, database: PROJECT, location: "US", rates, nothingNew: false };
-    const full = await replay("full", { ...base, fullRefresh: true, existing: new Set(), params: runParams({ fullRefresh: true, since: "1970-01-01 00:00:00+00", loadedThrough: "2026-03-03 00:00:00+00", eventsDates: [], cdcDates: [], webhookDates: [] }) });
     const existing = new Set([...(graph.tables ?? []), ...(graph.declarations ?? [])].map((t) => targetName(t.target)));
-    const incr = await replay("incremental", { ...base, fullRefresh: false, existing, params: runParams({ fullRefresh: false, since: "2026-03-03 00:00:00+00", loadedThrough: "2026-03-04 00:00:00+00", eventsDates: ["2026-03-02", "2026-03-03"], cdcDates: ["2026-03-03"], webhookDates: ["2026-03-03"] }) });
-    console.log(full.ran, incr.ran);
-    console.log(await loadStory());
-    const full2 = await replay("story full", { ...base, fullRefresh: true, existing: new Set(), params: runParams({ fullRefresh: true, since: "1970-01-01 00:00:00+00", loadedThrough: "2026-03-03 00:00:00+00", eventsDates: [], cdcDates: [], webhookDates: [] }) });
-    const incr2 = await replay("story incremental", { ...base, fullRefresh: false, existing, params: runParams({ fullRefresh: false, since: "2026-03-03 00:00:00+00", loadedThrough: "2026-03-04 00:00:00+00", eventsDates: ["2026-03-02", "2026-03-03"], cdcDates: ["2026-03-03"], webhookDates: ["2026-03-03"] }) });
-    console.log(JSON.stringify([...full2.failures, ...incr2.failures], null, 1));
-    console.log(JSON.stringify([...full.failures, ...incr.failures], null, 1));
-    expect([...full.failures, ...incr.failures]).toEqual([]);
+    const runs: Replay[] = [];
+    runs.push(await replay("empty tables, full build", { ...base, fullRefresh: true, existing: new Set(), params: runParams({ fullRefresh: true, ...NO_LOADS }) }));
+    expect(await loadStory()).toBeGreaterThan(20);
+    // The partitions the story's loads touched, as a run reads them from ops.partitions_touched.
+    const touched = await rows(`SELECT table_name AS t, CAST(event_date AS STRING) AS d FROM \`${PROJECT}.ops.partitions_touched\` ORDER BY 1, 2`);
+    const dates = (t: string) => touched.filter((r) => r.t === t).map((r) => String(r.d));
+    const loads = { since: "2025-12-31 00:00:00+00", loadedThrough: "2026-01-01 00:00:00+00", eventsDates: dates("raw.events"), cdcDates: dates("raw.cdc_changes"), webhookDates: dates("raw.webhooks") };
+    expect(loads.eventsDates.length * loads.cdcDates.length * loads.webhookDates.length).toBeGreaterThan(0);
+    runs.push(await replay("story, incremental build", { ...base, fullRefresh: false, existing, params: runParams({ fullRefresh: false, ...loads }) }));
+    const all = { ran: 0, failures: [] as Failure[], gaps: [] as Failure[], blocked: [] as string[] };
+    for (const r of runs) {
+      all.ran += r.ran;
+      all.failures.push(...r.failures);
+      all.gaps.push(...r.gaps);
+      all.blocked.push(...r.blocked);
+    }
+    console.log(`bqemulator ran ${all.ran} statements; allow-listed gaps: ${all.gaps.length}; blocked behind them: ${all.blocked.length} (${[...new Set(all.blocked)].join(", ")})`);
+    expect(all.ran).toBeGreaterThan(150);
+    expect(all.failures).toEqual([]);
+    // An allow-listed gap that no longer fails is stale: remove it from EMULATOR_GAPS.
+    expect([...new Set(all.gaps.map((g) => g.action))].sort()).toEqual(Object.keys(EMULATOR_GAPS).sort());
   }, 600_000);
+
+  it("reports a statement the emulator rejects", async () => {
+    expect(await runStatement("SELECT no_such_column FROM `tideline-local.raw.events` WHERE event_date = DATE '2026-03-02'")).toMatch(/no_such_column/i);
+    expect(await runStatement("SELECT 1 AS failing_rows")).toBe("the assertion found 1 failing row(s)");
+  });
 });

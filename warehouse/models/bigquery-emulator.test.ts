@@ -1,3 +1,9 @@
+/**
+ * Every statement a model run sends to BigQuery (`runSteps`: datasets, exchange rates, each model,
+ * each assertion), run on bqemulator: a full build on the empty pipeline tables created from the
+ * contracts, then an incremental build (the MERGEs) after loading the model tests' story. Each
+ * statement must succeed and each assertion find no rows, except the emulator gaps listed below.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

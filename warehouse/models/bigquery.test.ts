@@ -1,5 +1,5 @@
 /**
- * The SQL a run sends to BigQuery, checked statically until a BigQuery emulator runs in the suite:
+ * The SQL a run sends to BigQuery, checked statically (bigquery-emulator.test.ts also runs it):
  * every statement parses with a BigQuery grammar; every read of a partition-filtered table prunes
  * partitions with constants; datasets are created before first use; incremental models are written
  * with one MERGE that inserts columns by name.

@@ -113,14 +113,18 @@ async function load(target: Target, payloads: string[]) {
   return { wallMs: performance.now() - t0, latencies, failed, firstFailure };
 }
 
-/** Waits until the target's processes stop using CPU (queue consumers, checkpoints finish the work). */
+/**
+ * Waits until the target's processes stop using CPU (queue consumers, checkpoints finish the work):
+ * two quiet seconds in a row, since the edge's queue holds a partial batch for up to a second.
+ */
 async function settle(pids: number[], maxMs = 30_000): Promise<void> {
   const end = Date.now() + maxMs;
   let last = cpuSeconds(pids);
-  while (Date.now() < end) {
+  let quiet = 0;
+  while (Date.now() < end && quiet < 2) {
     await new Promise((r) => setTimeout(r, 1000));
     const now = cpuSeconds(pids);
-    if (now - last < 0.02) return;
+    quiet = now - last < 0.02 ? quiet + 1 : 0;
     last = now;
   }
 }

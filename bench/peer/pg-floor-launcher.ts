@@ -28,8 +28,7 @@ export async function startPgFloor(opts: { writeKey: string }) {
   const bin = pgBin();
   const dir = mkdtempSync(join(tmpdir(), "tideline-peer-pg-"));
   if (process.getuid?.() === 0) {
-    const { uid, gid } = { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) };
-    chownSync(dir, uid, gid);
+    chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), Number(execFileSync("id", ["-g", "postgres"]).toString()));
   }
   const data = join(dir, "data");
   const [initCmd, initArgs] = asServerUser(join(bin, "initdb"), ["-D", data, "-U", "bench", "--auth=trust", "--no-sync", "-E", "UTF8"]);

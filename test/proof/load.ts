@@ -159,6 +159,8 @@ export interface Tally {
   duplicated: number;
 }
 
+const QUERY_PAGE_ROWS = 10_000;
+
 const TABLE: Record<Kind, { table: string; id: string }> = {
   events: { table: "raw.events", id: "message_id" },
   webhooks: { table: "raw.webhooks", id: "webhook_id" },
@@ -172,7 +174,13 @@ export async function tally(query: <T>(sql: string) => Promise<T[]>, tag: string
     const ids = accepted[kind];
     const { table, id } = TABLE[kind];
     const filter = `${id} LIKE '${tag}-%'`;
-    const rows = await query<{ id: string; n: number | string }>(`SELECT ${id} AS id, count(*) AS n FROM ${table} WHERE ${filter} GROUP BY 1`);
+    // The operator API returns at most 10,000 rows per query, so the ids are read in pages.
+    const rows: { id: string; n: number | string }[] = [];
+    for (let page: { id: string; n: number | string }[] = []; rows.length === 0 || page.length === QUERY_PAGE_ROWS; ) {
+      page = await query<{ id: string; n: number | string }>(`SELECT ${id} AS id, count(*) AS n FROM ${table} WHERE ${filter} GROUP BY 1 ORDER BY 1 LIMIT ${QUERY_PAGE_ROWS} OFFSET ${rows.length}`);
+      rows.push(...page);
+      if (page.length === 0) break;
+    }
     const seen = new Map(rows.map((r) => [String(r.id), Number(r.n)]));
     const dead = await query<{ n: number | string }>(`SELECT count(*) AS n FROM ops.dead_letters WHERE stream = '${kind}' AND payload LIKE '%${tag}-%'`);
     let lost = 0;

@@ -4,10 +4,10 @@
  * BIGQUERY_EMULATOR_HOST), gRPC on another (the Storage Read and Write APIs), one project, data in
  * a SQLite file under `dataDir`. It runs in its own process group, stopped only through stop().
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { requireTool } from "../tools/tools.js";
+import { spawnService } from "./service-process.js";
 import { LOCAL_PROJECT } from "../../contracts/defaults.js";
 
 export const BIGQUERY_LOCAL_PROJECT = LOCAL_PROJECT;
@@ -22,7 +22,8 @@ export interface BigQueryEmulatorHandle {
   stop(): Promise<void>;
 }
 
-async function answers(restUrl: string, project: string): Promise<boolean> {
+/** True when a BigQuery emulator answers the datasets list of `project` at `restUrl`. */
+export async function answers(restUrl: string, project: string): Promise<boolean> {
   try {
     const r = await fetch(`${restUrl}/bigquery/v2/projects/${project}/datasets`, { signal: AbortSignal.timeout(1000) });
     await r.body?.cancel();
@@ -61,54 +62,16 @@ export async function startBigQueryEmulator(opts: {
     `--database=${join(opts.dataDir, `${project}.sqlite`)}`,
     `--log-level=${process.env.TIDELINE_VERBOSE === "1" ? "info" : "warn"}`,
   ];
-  const child: ChildProcess = spawn(bin, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  const tail: string[] = [];
-  const onData = (b: Buffer) => {
-    for (const line of b.toString().split("\n")) {
-      if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      log(line);
-    }
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
-  const onExit = () => killGroup(child);
-  process.once("exit", onExit);
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  while (!(await answers(restUrl, project))) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      killGroup(child);
-      process.removeListener("exit", onExit);
-      const why = child.exitCode !== null ? `it exited with code ${child.exitCode}` : "it did not answer in time";
-      const hint = tail.some((l) => /address already in use/.test(l))
+  const svc = spawnService(bin, args, { onLine: log });
+  await svc.waitReady(() => answers(restUrl, project), {
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    pollMs: 200,
+    failure: (why) => {
+      const hint = svc.tail.some((l) => /address already in use/.test(l))
         ? ` Port ${opts.port} or ${opts.grpcPort} is taken: set TIDELINE_BIGQUERY_PORT / TIDELINE_BIGQUERY_GRPC_PORT to other ports.`
         : "";
-      throw new Error(`the BigQuery emulator could not start on ${restUrl} (gRPC ${grpcHost}): ${why}.${hint} Last output:\n${tail.join("\n")}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    restUrl,
-    grpcHost,
-    project,
-    owned: true,
-    async stop() {
-      process.removeListener("exit", onExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      killGroup(child, "SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null && child.signalCode === null) killGroup(child, "SIGKILL");
+      return new Error(`the BigQuery emulator could not start on ${restUrl} (gRPC ${grpcHost}): ${why}.${hint} Last output:\n${svc.tail.join("\n")}`);
     },
-  };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL") {
-  if (!child.pid) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
+  });
+  return { restUrl, grpcHost, project, owned: true, stop: () => svc.stop() };
 }

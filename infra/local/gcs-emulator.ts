@@ -4,10 +4,10 @@
  * waits until it answers, and creates the buckets. It runs in its own process group so that a
  * Ctrl-C reaches it only through stop(), after the services that write to it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { requireTool } from "../tools/tools.js";
+import { spawnService } from "./service-process.js";
 
 export interface GcsEmulatorHandle {
   /** http://127.0.0.1:<port>: the value for STORAGE_EMULATOR_HOST and for clients' apiEndpoint. */
@@ -61,54 +61,22 @@ export async function startGcsEmulator(opts: {
   }
   const args = ["-root", opts.dataDir, "-host", host, "-port", String(opts.port), ...buckets.flatMap((b) => ["-bucket", b])];
   if (process.env.TIDELINE_VERBOSE === "1") args.push("-verbose");
-  const child: ChildProcess = spawn(bin, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  const tail: string[] = [];
-  let url: string | null = null;
-  const onData = (b: Buffer) => {
-    for (const line of b.toString().split("\n")) {
-      if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      url ??= /^listening on (http:\/\/\S+)/.exec(line)?.[1] ?? null;
+  // Its port is known only from its "listening on" line when it was asked for any free port.
+  const listening: { url?: string } = {};
+  const svc = spawnService(bin, args, {
+    onLine: (line) => {
+      listening.url ??= /^listening on (http:\/\/\S+)/.exec(line)?.[1];
       log(line);
-    }
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
-  const onExit = () => killGroup(child);
-  process.once("exit", onExit);
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  while (!(url && (await healthy(url)))) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      killGroup(child);
-      process.removeListener("exit", onExit);
-      const why = child.exitCode !== null ? `it exited with code ${child.exitCode}` : "it did not answer in time";
-      const hint = tail.some((l) => /address already in use/.test(l)) ? ` Port ${opts.port} is taken: set TIDELINE_GCS_PORT to another port.` : "";
-      throw new Error(`the Cloud Storage emulator could not start on ${host}:${opts.port}: ${why}.${hint} Last output:\n${tail.join("\n")}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const ready: string = url;
-  return {
-    url: ready,
-    port: Number(new URL(ready).port),
-    owned: true,
-    async stop() {
-      process.removeListener("exit", onExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      killGroup(child, "SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null && child.signalCode === null) killGroup(child, "SIGKILL");
     },
-  };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL") {
-  if (!child.pid) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
+  });
+  await svc.waitReady(async () => listening.url !== undefined && (await healthy(listening.url)), {
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    pollMs: 100,
+    failure: (why) => {
+      const hint = svc.tail.some((l) => /address already in use/.test(l)) ? ` Port ${opts.port} is taken: set TIDELINE_GCS_PORT to another port.` : "";
+      return new Error(`the Cloud Storage emulator could not start on ${host}:${opts.port}: ${why}.${hint} Last output:\n${svc.tail.join("\n")}`);
+    },
+  });
+  const ready = listening.url!;
+  return { url: ready, port: Number(new URL(ready).port), owned: true, stop: () => svc.stop() };
 }

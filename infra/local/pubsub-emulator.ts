@@ -3,11 +3,12 @@
  * and creates the topics and subscriptions of contracts/defaults.ts. The emulator is a Java process
  * started by gcloud: it runs in its own process group so that stop() ends both.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { PubSub } from "@google-cloud/pubsub";
 import { SUBSCRIPTIONS, TOPICS, type SubscriptionSpec, type TopicSpec } from "../../contracts/defaults.js";
 import { PrerequisiteError } from "./prerequisite.js";
+import { spawnService } from "./service-process.js";
 
 export { PrerequisiteError };
 
@@ -58,60 +59,22 @@ export async function startPubSubEmulator(opts: {
   }
   checkPubSubPrerequisites();
   mkdirSync(opts.dataDir, { recursive: true });
-  const tail: string[] = [];
-  const child: ChildProcess = spawn(
-    "gcloud",
-    ["beta", "emulators", "pubsub", "start", `--host-port=${host}`, `--data-dir=${opts.dataDir}`, `--project=${opts.project}`, "--quiet"],
-    { detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
   // The emulator logs every connection and prints Java stack traces when clients hang up; keep
   // those for the error message only (TIDELINE_VERBOSE=1 shows everything).
   const verbose = process.env.TIDELINE_VERBOSE === "1";
   const noise = /^\s*at |^\s*\.\.\. \d+ more|HttpVersionRoutingHandler|Detected (non-)?HTTP|^INFO: |SLF4J|^[A-Z][a-z]{2} \d+, \d{4} .*(AM|PM) |^io\.(grpc|netty)|^java\.|^Caused by|^WARNING: /;
-  const onData = (b: Buffer) => {
-    for (const raw of b.toString().split("\n")) {
-      const line = raw.replace(/^\[pubsub\]\s*/, "");
-      if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
+  const svc = spawnService("gcloud", ["beta", "emulators", "pubsub", "start", `--host-port=${host}`, `--data-dir=${opts.dataDir}`, `--project=${opts.project}`, "--quiet"], {
+    clean: (raw) => raw.replace(/^\[pubsub\]\s*/, ""),
+    onLine: (line) => {
       if (verbose || !noise.test(line)) log(line);
-    }
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
-  // Whatever ends this process (Ctrl-C during start-up, a test runner's timeout) ends the emulator too.
-  const onExit = () => killGroup(child);
-  process.once("exit", onExit);
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  while (!(await answers(host))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      killGroup(child);
-      const why = child.exitCode !== null ? `it exited with code ${child.exitCode}` : "it did not answer in time";
-      throw new Error(`the Pub/Sub emulator could not start on ${host}: ${why}. Last output:\n${tail.join("\n")}`);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return {
-    host,
-    owned: true,
-    async stop() {
-      process.removeListener("exit", onExit);
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      killGroup(child, "SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) killGroup(child, "SIGKILL");
     },
-  };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL") {
-  if (!child.pid) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
+  });
+  await svc.waitReady(() => answers(host), {
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    pollMs: 300,
+    failure: (why) => new Error(`the Pub/Sub emulator could not start on ${host}: ${why}. Last output:\n${svc.tail.join("\n")}`),
+  });
+  return { host, owned: true, stop: () => svc.stop() };
 }
 
 /** Creates the topics and subscriptions (idempotent). */

@@ -56,13 +56,19 @@ export function spawnService(
     },
     async stop() {
       process.removeListener("exit", onExit);
-      if (ended()) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      killGroup(child, "SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
-      if (!ended()) killGroup(child, "SIGKILL");
+      await stopGroup(child);
     },
   };
+}
+
+/** Sends `first` to the child's process group, then SIGKILL if it has not exited within a grace period. */
+export async function stopGroup(child: ChildProcess, first: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  const ended = () => child.exitCode !== null || child.signalCode !== null;
+  if (!child.pid || ended()) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  killGroup(child, first);
+  await Promise.race([exited, new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
+  if (!ended()) killGroup(child, "SIGKILL");
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL") {

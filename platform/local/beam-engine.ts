@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { bqemulatorInstalled, startBqEmulator } from "../../infra/local/bqemulator.js";
 import type { BigQueryEmulatorHandle } from "../../infra/local/bigquery-emulator.js";
 import { REPO_ROOT } from "../../infra/local/settings.js";
+import { stopGroup } from "../../infra/local/service-process.js";
 import type { LocalSettings } from "./settings.js";
 import { localServices, prefixer, type Service } from "./start.js";
 
@@ -85,21 +86,7 @@ function beamService(s: LocalSettings): Service {
     },
     async stop() {
       stopping = true;
-      if (!child?.pid || child.exitCode !== null) return;
-      const exited = new Promise((r) => child!.once("exit", r));
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // gone
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
+      if (child) await stopGroup(child, "SIGTERM");
     },
     url: () => `Beam pipeline (python -m tideline_beam, DirectRunner, streaming) → BigQuery emulator; read it: npx tideline query --warehouse bigquery "<GoogleSQL>"`,
   };

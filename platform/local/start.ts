@@ -13,6 +13,7 @@ import { startGcsEmulator } from "../../infra/local/gcs-emulator.js";
 import { PrerequisiteError } from "../../infra/local/prerequisite.js";
 import { checkPubSubPrerequisites, ensureResources, startPubSubEmulator } from "../../infra/local/pubsub-emulator.js";
 import { REPO_ROOT } from "../../infra/local/settings.js";
+import { stopGroup } from "../../infra/local/service-process.js";
 import { pipelineService } from "./pipeline-service.js";
 import { localSettings, type LocalSettings } from "./settings.js";
 import { endLeftoverProcesses, journalToken, recoverAfterStart } from "./recovery.js";
@@ -161,21 +162,7 @@ function edgeService(s: LocalSettings): Service {
     },
     async stop() {
       stopping = true;
-      if (!child?.pid || child.exitCode !== null) return;
-      const exited = new Promise((r) => child!.once("exit", r));
-      try {
-        process.kill(-child.pid, "SIGINT");
-      } catch {
-        // gone
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
+      if (child) await stopGroup(child, "SIGINT");
     },
     url: () => `http://127.0.0.1:${s.edgePort} (edge Worker: /v1/batch, /v1/webhooks/*, /v1/cdc, /v1/openapi.json)`,
   };

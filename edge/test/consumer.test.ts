@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index.js";
 import { transport } from "../src/google/http.js";
-import { retryDelay } from "../src/queue/consumer.js";
+import { EMULATOR_ORDERING_KEYS_PER_TABLE, pubsubOrderingKey, retryDelay } from "../src/queue/consumer.js";
 
 type Call = { url: string; method: string; headers: Headers; body: Uint8Array };
 let calls: Call[] = [];
@@ -69,7 +69,10 @@ describe("ingest consumer", () => {
     expect(events[0]!.attributes).toEqual({ stream: "events", source: "web", event_id: "e1", event_ts: "2026-11-25T10:00:00.000Z" });
     expect(events[0]!.orderingKey).toBeUndefined();
     const cdc = decodeMessages(publishes.find((c) => c.url.includes("/cdc:"))!);
-    expect(cdc[0]!.orderingKey).toBe('shop.public.orders:{"id":7}');
+    // The record keeps its row's key; the message's key is that key folded for the emulator.
+    expect(cdc[0]!.record.ordering_key).toBe('shop.public.orders:{"id":7}');
+    expect(cdc[0]!.orderingKey).toBe(pubsubOrderingKey({ PUBSUB_EMULATOR_HOST: "x" }, 'shop.public.orders:{"id":7}'));
+    expect(cdc[0]!.orderingKey).toMatch(/^shop\.public\.orders:~\d+$/);
     expect(cdc[0]!.attributes.source).toBe("shop");
 
     const ev = uploads.find((c) => c.url.includes("raw%2Fevents"))!;
@@ -82,6 +85,26 @@ describe("ingest consumer", () => {
     expect(lines.map((r) => r.event_id)).toEqual(["e1", "e2", "e3"]);
     // No auth header against the emulators.
     expect(ev.headers.get("authorization")).toBeNull();
+  });
+
+  it("folds CDC ordering keys into a bounded set per table for the Pub/Sub emulator, one key per row in production", async () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `shop.public.orders:{"id":${i}}`);
+    const emulator = { PUBSUB_EMULATOR_HOST: "127.0.0.1:8085" };
+    const folded = keys.map((k) => pubsubOrderingKey(emulator, k));
+    // Bounded: the emulator keeps a thread per key it has seen.
+    expect(new Set(folded).size).toBeLessThanOrEqual(EMULATOR_ORDERING_KEYS_PER_TABLE);
+    expect(new Set(folded).size).toBeGreaterThan(EMULATOR_ORDERING_KEYS_PER_TABLE / 2);
+    // Changes of one row always get the same key (so stay in order), and tables are kept apart.
+    expect(keys.map((k) => pubsubOrderingKey(emulator, k))).toEqual(folded);
+    expect(pubsubOrderingKey(emulator, 'shop.public.refunds:{"id":1}')).toMatch(/^shop\.public\.refunds:~/);
+    // Real Pub/Sub: the row's own key.
+    expect(keys.map((k) => pubsubOrderingKey({}, k))).toEqual(keys);
+
+    // Through the consumer: 300 rows of one table become at most 64 keys on the publish request.
+    await run("tideline-ingest", [{ id: "k1", body: envelope("cdc", Array.from({ length: 300 }, (_, i) => change(`k${i}`, i))) }]);
+    const published = decodeMessages(calls.find((c) => c.url.includes("/cdc:publish"))!);
+    expect(published).toHaveLength(300);
+    expect(new Set(published.map((m) => m.orderingKey)).size).toBeLessThanOrEqual(EMULATOR_ORDERING_KEYS_PER_TABLE);
   });
 
   it("names the archive object by the batch's message ids: the same batch again writes the same object", async () => {

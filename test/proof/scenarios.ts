@@ -6,8 +6,9 @@
  *   kill-edge       kill -9 of workerd, then `npm start` again if the edge does not come back
  *   restart-pubsub  kill of the Pub/Sub emulator, then `npm start` again
  *   stop-gcs        the Cloud Storage emulator stopped (SIGSTOP) for 30 s, then continued
- *   faults          20% of the edge's requests to Pub/Sub and Cloud Storage answered 429 or 503 or
- *                   reset (before or after the emulator saw them), throughout: a platform of its own
+ *   faults          every fifth of the edge's requests to Pub/Sub and Cloud Storage (20%) answered
+ *                   429 or 503 or reset (before or after the emulator saw them, in turn; the first
+ *                   request is one of them), throughout: a platform of its own
  *                   whose edge talks to the emulators through fault proxies (test/support/fault-proxy.ts)
  *
  * Items (SDK batches, Shopify webhooks, CDC changes: test/proof/load.ts) are sent by SDK-like
@@ -137,8 +138,8 @@ export async function runScenario(p: Platform, s: Scenario, o: ScenarioOptions):
 export async function runFaultsScenario(o: ScenarioOptions): Promise<ScenarioResult & { proxies: { pubsub: FaultProxy["stats"]; gcs: FaultProxy["stats"] } }> {
   const ports = { pubsub: await freePort(), gcs: await freePort() };
   const proxies: FaultProxy[] = [];
-  proxies.push(await startFaultProxy({ target: `http://127.0.0.1:${ports.pubsub}`, faultRate: 0.2, seed: 1 }));
-  proxies.push(await startFaultProxy({ target: `http://127.0.0.1:${ports.gcs}`, faultRate: 0.2, seed: 2 }));
+  proxies.push(await startFaultProxy({ target: `http://127.0.0.1:${ports.pubsub}`, faultRate: 0.2, seed: 1, schedule: true }));
+  proxies.push(await startFaultProxy({ target: `http://127.0.0.1:${ports.gcs}`, faultRate: 0.2, seed: 2, schedule: true }));
   const p = await createPlatform({ name: "proof-faults", ports, env: { TIDELINE_EDGE_PUBSUB_HOST: proxies[0]!.host, TIDELINE_EDGE_STORAGE_URL: `http://${proxies[1]!.host}` } });
   try {
     try {

@@ -149,6 +149,24 @@ describe("Debezium CDC", () => {
     expect((await none.json<{ error: { code: string } }>()).error.code).toBe("invalid_event");
   });
 
+  it("refuses a change whose ts_ms is not a time (found by schemathesis: 500 RangeError) by index, and keeps the good ones", async () => {
+    const at = (ts: unknown, where: "top" | "source", lsn: number) => {
+      const c = orderChange("c", lsn, lsn) as Record<string, unknown>;
+      if (where === "top") c.ts_ms = ts;
+      else {
+        delete c.ts_ms;
+        c.source = pgSource(lsn, { ts_ms: ts });
+      }
+      return c;
+    };
+    const res = await post(JSON.stringify([orderChange("c", 80, 11), at(3.104329776611568e16, "top", 81), at(-9007199254740992, "top", 82), at(9.9e76, "source", 83), at(1.5, "top", 84), at(Date.now() + 3 * 3600_000, "source", 85)]));
+    expect(res.status).toBe(200);
+    const body = await res.json<{ accepted: number; rejected: { index: number; error: string }[] }>();
+    expect(body.accepted).toBe(1);
+    expect(body.rejected.map((r) => r.index)).toEqual([1, 2, 3, 4, 5]);
+    for (const r of body.rejected) expect(r.error).toMatch(/ts_ms/);
+  });
+
   it("reports a bad NDJSON line by index", async () => {
     const res = await post([JSON.stringify(orderChange("c", 60, 9)), "{oops", JSON.stringify(orderChange("u", 61, 9))].join("\n"), { "content-type": "application/x-ndjson" });
     expect(res.status).toBe(200);

@@ -39,9 +39,27 @@ export interface FuzzResult {
   output: string;
 }
 
+/**
+ * Waits while the edge refuses this IP after too many failed authentications (429 with
+ * Retry-After, even on /v1/openapi.json): a group's missing-credential cases can trip the limit,
+ * and the next group could not even load the document (a longer `npm run proof` fuzz run did).
+ */
+async function waitUntilNotBlocked(edgeUrl: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${edgeUrl}/v1/openapi.json`);
+    await res.arrayBuffer();
+    if (res.status !== 429) return;
+    if (Date.now() > deadline) throw new Error(`the edge still answers 429 to /v1/openapi.json after ${timeoutMs / 1000} s`);
+    const wait = Math.min(Number(res.headers.get("retry-after") ?? "5"), 10);
+    await new Promise((r) => setTimeout(r, Math.max(1, wait) * 1000));
+  }
+}
+
 export async function fuzzEdge(edgeUrl: string, o: { maxExamples: number; seed?: number; groups?: Group[] }): Promise<FuzzResult[]> {
   const out: FuzzResult[] = [];
   for (const g of o.groups ?? GROUPS) {
+    await waitUntilNotBlocked(edgeUrl);
     const args = [
       "run",
       `${edgeUrl}/v1/openapi.json`,

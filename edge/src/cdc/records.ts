@@ -9,7 +9,7 @@ import { stableId } from "../enrich/hash.js";
 import { pseudonymizeValue } from "../enrich/pii.js";
 import { jsonDepthError } from "../lib/json-limits.js";
 import { describeIssues } from "../lib/zod-error.js";
-import { PositionError, sourcePosition } from "./position.js";
+import { MAX_FUTURE_POSITION_MS, PositionError, sourcePosition } from "./position.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -91,7 +91,14 @@ function build(p: DebeziumPayloadT, explicitKey: unknown, info: RequestInfo, tom
   const name = s.name ?? "unknown";
   const db = s.db ?? null;
   const schema = s.schema ?? null;
-  const tsMs = p.ts_ms ?? s.ts_ms ?? Date.parse(info.receivedAtIso);
+  const receivedMs = Date.parse(info.receivedAtIso);
+  const tsMs = p.ts_ms ?? s.ts_ms ?? receivedMs;
+  // The change time becomes event_ts (a timestamp column and the partition): a number Date cannot
+  // hold threw a RangeError (a 500, found by schemathesis), and one far ahead would fail the load.
+  if (!Number.isInteger(tsMs) || tsMs < 0 || tsMs > receivedMs + MAX_FUTURE_POSITION_MS) {
+    const which = p.ts_ms !== undefined ? "ts_ms" : "source.ts_ms";
+    return { kind: "invalid", error: `${which} must be whole milliseconds since 1970-01-01, at most an hour ahead of the edge's clock (got ${String(tsMs).slice(0, 40)})` };
+  }
   const op = tombstone ? "tombstone" : p.op;
   let orderingKey = `${db ?? ""}.${schema ?? ""}.${table}:${keyString}`;
   if (orderingKey.length > MAX_ORDERING_KEY_CHARS) orderingKey = `${db ?? ""}.${schema ?? ""}.${table}:#${stableId(keyString)}`;
@@ -108,7 +115,7 @@ function build(p: DebeziumPayloadT, explicitKey: unknown, info: RequestInfo, tom
       op,
       position,
       position_parts: parts,
-      ts_ms: Math.trunc(tsMs),
+      ts_ms: tsMs,
       key,
       key_string: keyString,
       ordering_key: orderingKey,

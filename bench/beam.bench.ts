@@ -9,14 +9,12 @@
  * Events/s per core = events / CPU seconds. Needs `bash infra/local/setup.sh beam` (and `go` for Prism).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { gzipSync } from "node:zlib";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { runBackfill } from "../pipeline/backfill.js";
-import type { ArchiveReader } from "../pipeline/sources/archive.js";
-import { eventRecord } from "../pipeline/testing/records.js";
 import { DuckDbSink } from "../warehouse/duckdb/sink.js";
 import { runReadOnly } from "../warehouse/duckdb/query.js";
+import { DirArchive, writeEventArchive } from "./archive.js";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const PER_OBJECT = 5000;
@@ -25,40 +23,6 @@ const ROOT = join(process.cwd(), ".data/scratch/bench-beam");
 const ARCHIVE = join(ROOT, "archive");
 const PYTHON = join(process.cwd(), ".venv/beam/bin/python");
 const PRISM = join(process.cwd(), ".tools/bin/prism");
-
-class DirArchive implements ArchiveReader {
-  constructor(private readonly dir: string) {}
-  async list(prefix: string) {
-    const base = join(this.dir, prefix);
-    let names: string[] = [];
-    try {
-      names = readdirSync(base, { recursive: true }) as string[];
-    } catch {
-      return [];
-    }
-    return names.map((n) => join(base, n)).filter((p) => p.endsWith(".ndjson.gz")).map((p) => ({ name: relative(this.dir, p), size: statSync(p).size }));
-  }
-  async read(name: string) {
-    return readFileSync(join(this.dir, name));
-  }
-}
-
-function generateArchive(): number {
-  rmSync(ARCHIVE, { recursive: true, force: true });
-  const start = Date.parse("2026-11-20T00:00:00.000Z");
-  const spacing = (3 * 86_400_000) / EVENTS;
-  let objects = 0;
-  for (let i = 0; i < EVENTS; i += PER_OBJECT) {
-    const lines: string[] = [];
-    for (let j = i; j < Math.min(i + PER_OBJECT, EVENTS); j++) lines.push(JSON.stringify(eventRecord(j, new Date(start + j * spacing).toISOString())));
-    const t = new Date(start + i * spacing).toISOString();
-    const dir = join(ARCHIVE, `raw/events/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `b${String(objects).padStart(6, "0")}.ndjson.gz`), gzipSync(lines.join("\n") + "\n"));
-    objects++;
-  }
-  return objects;
-}
 
 async function singleNode(): Promise<{ s: number; cpu: number }> {
   const path = join(ROOT, "single-node.duckdb");
@@ -102,7 +66,7 @@ function beam(runner: string): { s: number; cpu: number; rows: number; rss_mb: n
 async function main() {
   if (!existsSync(PYTHON)) throw new Error("the Beam pipeline's environment is missing: run bash infra/local/setup.sh beam");
   mkdirSync(ROOT, { recursive: true });
-  const objects = generateArchive();
+  const { objects } = writeEventArchive(ARCHIVE, EVENTS, PER_OBJECT);
   console.log(`archive: ${EVENTS.toLocaleString("en")} events in ${objects} gzip NDJSON objects`);
   const rate = (n: number, s: number) => Math.round(n / s).toLocaleString("en");
   const sn = await singleNode();

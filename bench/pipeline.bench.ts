@@ -7,16 +7,14 @@
  * Then streaming freshness on the Pub/Sub emulator: publish → row committed in raw.events, p50/p95.
  * Peak RSS of this process at the end. BENCH_SERVE_QUERIES=1 opens the sink as the pipeline service does.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { PubSub } from "@google-cloud/pubsub";
 import { rawEvents } from "../contracts/tables.js";
 import { runBackfill } from "../pipeline/backfill.js";
-import type { ArchiveReader } from "../pipeline/sources/archive.js";
 import { PubSubSource } from "../pipeline/sources/pubsub.js";
 import { ensureResources } from "../infra/local/pubsub-emulator.js";
 import { StreamingPipeline } from "../pipeline/streaming.js";
@@ -26,6 +24,7 @@ import { DuckDbSink } from "../warehouse/duckdb/sink.js";
 import { readJsonColumns } from "../warehouse/duckdb/ddl.js";
 import { runReadOnly } from "../warehouse/duckdb/query.js";
 import { LOCAL_PROJECT } from "../contracts/defaults.js";
+import { DirArchive, writeEventArchive } from "./archive.js";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const TRIALS = Math.max(1, Number(process.env.BENCH_TRIALS ?? 3));
@@ -40,47 +39,6 @@ const ARCHIVE = join(ROOT, "archive");
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
-
-/** The archive layout on local disk, read through the same port as the GCS reader. */
-class DirArchive implements ArchiveReader {
-  constructor(private readonly dir: string) {}
-  async list(prefix: string) {
-    const base = join(this.dir, prefix);
-    let names: string[] = [];
-    try {
-      names = readdirSync(base, { recursive: true }) as string[];
-    } catch {
-      return [];
-    }
-    return names
-      .map((n) => join(base, n))
-      .filter((p) => p.endsWith(".ndjson.gz"))
-      .map((p) => ({ name: relative(this.dir, p), size: statSync(p).size }));
-  }
-  async read(name: string) {
-    return readFileSync(join(this.dir, name));
-  }
-}
-
-function generateArchive(): { bytes: number; objects: number } {
-  rmSync(ARCHIVE, { recursive: true, force: true });
-  const start = Date.parse("2026-11-20T00:00:00.000Z");
-  const spacing = (3 * 86_400_000) / EVENTS; // three days of traffic
-  let bytes = 0;
-  let objects = 0;
-  for (let i = 0; i < EVENTS; i += PER_OBJECT) {
-    const lines: string[] = [];
-    for (let j = i; j < Math.min(i + PER_OBJECT, EVENTS); j++) lines.push(JSON.stringify(eventRecord(j, new Date(start + j * spacing).toISOString())));
-    const t = new Date(start + i * spacing).toISOString();
-    const dir = join(ARCHIVE, `raw/events/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}`);
-    mkdirSync(dir, { recursive: true });
-    const gz = gzipSync(lines.join("\n") + "\n", { level: 6 });
-    writeFileSync(join(dir, `b${String(objects).padStart(6, "0")}.ndjson.gz`), gz);
-    bytes += gz.length;
-    objects++;
-  }
-  return { bytes, objects };
-}
 
 /** Closing each database (its final checkpoint) is timed apart and printed, not counted in either rate. */
 const closeMs = { baseline: 0, pipeline: 0 };
@@ -207,7 +165,7 @@ async function main() {
 const GENERATE = "--generate-archive";
 if (process.argv.includes(GENERATE)) {
   clearInterval(sampler);
-  console.log(JSON.stringify(generateArchive()));
+  console.log(JSON.stringify(writeEventArchive(ARCHIVE, EVENTS, PER_OBJECT)));
 } else main().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -37,8 +37,7 @@ export function spawnService(
   };
   child.stdout?.on("data", onData);
   child.stderr?.on("data", onData);
-  const onExit = () => killGroup(child);
-  process.once("exit", onExit);
+  const forgetOnExit = killGroupOnExit(child);
   const ended = () => child.exitCode !== null || child.signalCode !== null;
   return {
     child,
@@ -48,17 +47,29 @@ export function spawnService(
       while (!(await ready())) {
         if (ended() || Date.now() > deadline) {
           killGroup(child);
-          process.removeListener("exit", onExit);
+          forgetOnExit();
           throw w.failure(child.exitCode !== null ? `it exited with code ${child.exitCode}` : "it did not answer in time");
         }
         await new Promise((r) => setTimeout(r, w.pollMs));
       }
     },
     async stop() {
-      process.removeListener("exit", onExit);
+      forgetOnExit();
       await stopGroup(child);
     },
   };
+}
+
+/**
+ * Whatever ends this process (Ctrl-C during start-up, a test runner's timeout) SIGKILLs the child's
+ * process group too, unless the child has ended; returns the function that forgets that.
+ */
+export function killGroupOnExit(child: ChildProcess): () => void {
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) killGroup(child);
+  };
+  process.once("exit", onExit);
+  return () => process.removeListener("exit", onExit);
 }
 
 /** Sends `first` to the child's process group, then SIGKILL if it has not exited within a grace period. */

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { bqemulatorInstalled, startBqEmulator } from "../../infra/local/bqemulator.js";
 import type { BigQueryEmulatorHandle } from "../../infra/local/bigquery-emulator.js";
 import { REPO_ROOT } from "../../infra/local/settings.js";
-import { stopGroup } from "../../infra/local/service-process.js";
+import { killGroupOnExit, stopGroup } from "../../infra/local/service-process.js";
 import type { LocalSettings } from "./settings.js";
 import { localServices, prefixer, type Service } from "./start.js";
 
@@ -69,18 +69,9 @@ function beamService(s: LocalSettings): Service {
       child.stdout?.on("data", (b: Buffer) => log(b.toString()));
       // Beam warns once per stateful step that its key coder may not be deterministic (the keys are strings).
       child.stderr?.on("data", (b: Buffer) => log(b.toString().replace(/^.*FastPrimitivesCoder.*$/gm, "")));
-      const killOnExit = () => {
-        if (child?.pid && child.exitCode === null) {
-          try {
-            process.kill(-child.pid, "SIGKILL");
-          } catch {
-            // gone
-          }
-        }
-      };
-      process.once("exit", killOnExit);
+      const forgetOnExit = killGroupOnExit(child);
       child.once("exit", (code) => {
-        process.removeListener("exit", killOnExit);
+        forgetOnExit();
         if (!stopping) onExit(`the Beam pipeline exited with code ${code}; see the [beam] lines above`);
       });
     },

@@ -13,7 +13,7 @@ import { startGcsEmulator } from "../../infra/local/gcs-emulator.js";
 import { PrerequisiteError } from "../../infra/local/prerequisite.js";
 import { checkPubSubPrerequisites, ensureResources, startPubSubEmulator } from "../../infra/local/pubsub-emulator.js";
 import { REPO_ROOT } from "../../infra/local/settings.js";
-import { stopGroup } from "../../infra/local/service-process.js";
+import { killGroupOnExit, stopGroup } from "../../infra/local/service-process.js";
 import { pipelineService } from "./pipeline-service.js";
 import { localSettings, type LocalSettings } from "./settings.js";
 import { endLeftoverProcesses, journalToken, recoverAfterStart } from "./recovery.js";
@@ -133,18 +133,9 @@ function edgeService(s: LocalSettings): Service {
       child = spawn(wrangler, args, { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
       child.stdout?.on("data", (b: Buffer) => log(b.toString()));
       child.stderr?.on("data", (b: Buffer) => log(b.toString()));
-      const killOnExit = () => {
-        if (child?.pid && child.exitCode === null) {
-          try {
-            process.kill(-child.pid, "SIGKILL");
-          } catch {
-            // gone
-          }
-        }
-      };
-      process.once("exit", killOnExit);
+      const forgetOnExit = killGroupOnExit(child);
       child.once("exit", (code) => {
-        process.removeListener("exit", killOnExit);
+        forgetOnExit();
         if (!stopping) onExit(`wrangler dev exited with code ${code}`);
       });
       const deadline = Date.now() + 90_000;

@@ -6,12 +6,11 @@
  * of 1,500 rows go through the real edge to the real emulator, and its thread count must stay bounded.
  */
 import { readFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { cdcRequest } from "../workload/send.js";
 import { proofChange } from "./proof/load.js";
 import { startStack, subscribe, type Stack } from "./support/stack.js";
-import { pubsubEmulatorAvailable } from "./proof/platform.js";
+import { processes, pubsubEmulatorAvailable } from "./proof/platform.js";
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -22,11 +21,9 @@ afterEach(async () => {
 /** Threads of the emulator's Java process listening on `host` (`--port=<port>` on its command line). */
 function emulatorThreads(host: string): number {
   const port = host.split(":").pop();
-  const ps = spawnSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).stdout.split("\n");
-  const line = ps.find((l) => /\bjava\b/.test(l) && l.includes(`--port=${port}`));
-  if (!line) throw new Error(`no Pub/Sub emulator process found for port ${port}`);
-  const pid = line.trim().split(/\s+/)[0];
-  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+  const emulator = processes().find((p) => /\bjava\b/.test(p.args) && p.args.includes(`--port=${port}`));
+  if (!emulator) throw new Error(`no Pub/Sub emulator process found for port ${port}`);
+  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${emulator.pid}/status`, "utf8"))![1]);
 }
 
 const ROWS = 1500;

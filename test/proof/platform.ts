@@ -43,13 +43,14 @@ export interface Platform {
   dispose(): Promise<void>;
 }
 
-interface Proc {
+export interface Proc {
   pid: number;
   pgid: number;
   args: string;
 }
 
-function processes(): Proc[] {
+/** Every process of the machine: pid, process group and command line. */
+export function processes(): Proc[] {
   const ps = spawnSync("ps", ["-eo", "pid=,pgid=,args="], { encoding: "utf8" });
   return ps.stdout
     .split("\n")

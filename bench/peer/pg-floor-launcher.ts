@@ -1,5 +1,5 @@
 /**
- * Starts PostgreSQL (Debian's package: `apt-get install -y postgresql`) as a non-root user on
+ * Starts PostgreSQL (Debian's package: `bash infra/local/setup.sh peer`) as a non-root user on
  * 127.0.0.1 with a throwaway data folder, then the durable-write floor (pg-floor.ts) in its own
  * process, so that the bench can count the CPU of both and nothing else.
  */
@@ -15,7 +15,7 @@ import { freePort } from "../../infra/local/settings.js";
 function pgBin(): string {
   const root = "/usr/lib/postgresql";
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, "bin", "postgres"))).sort((a, b) => Number(b) - Number(a)) : [];
-  if (!versions.length) throw new Error("peer bench: PostgreSQL's server is not installed. Install it with `apt-get install -y postgresql`, then run `npm run bench:peer` again.");
+  if (!versions.length) throw new Error("peer bench: PostgreSQL's server is not installed. Install it with `bash infra/local/setup.sh peer` (Debian's postgresql package), then run `npm run bench:peer` again.");
   return join(root, versions[0]!, "bin");
 }
 

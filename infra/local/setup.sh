@@ -12,6 +12,7 @@
 #   infra/local/setup.sh fuzz       schemathesis, the API fuzzer of the edge's OpenAPI document (.venv/fuzz)
 #   infra/local/setup.sh infra      checkov's venv (.venv/infra) and OpenTofu (.tools/bin/tofu) for the infra/ checks
 #   infra/local/setup.sh apt        Debian packages only (chromium)
+#   infra/local/setup.sh peer       Debian's PostgreSQL, for `npm run bench:peer` only (not in all: no test needs it)
 #   infra/local/setup.sh go         the Beam Prism runner into .tools/bin (infra/tools; needs npm install first)
 #   infra/local/setup.sh bigquery-emulator
 #                                   goccy/bigquery-emulator 0.6.6 (clang; 20-25 min on 2 idle cores: not in `all`)
@@ -98,6 +99,21 @@ apt_packages() {
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 }
 
+# peer: the durable-write floor of `npm run bench:peer` runs on Debian's PostgreSQL server.
+peer_packages() {
+  if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    say "postgresql is installed"
+    return 0
+  fi
+  if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "postgresql is missing (npm run bench:peer needs it): install Debian's postgresql package as root"
+    return 1
+  fi
+  say "installing Debian's postgresql for npm run bench:peer…"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+}
+
 # go / bigquery-emulator: pinned Go tools of infra/tools, each built once (infra/tools/build.ts skips what
 # matches its pin). The BigQuery emulator's C++ (go-zetasql) compiles only with clang, so Debian's clang
 # comes first; it takes 20-25 minutes on two idle cores, so `all` (CI) leaves it out.
@@ -166,6 +182,7 @@ case "$what" in
   fuzz) venv fuzz test/fuzz/requirements.lock ;;
   infra) infra_tools ;;
   apt) apt_packages ;;
+  peer) peer_packages ;;
   go) go_tools ;;
   bigquery-emulator) bigquery_emulator ;;
   all)
@@ -177,5 +194,5 @@ case "$what" in
     go_tools
     infra_tools
     ;;
-  *) say "usage: infra/local/setup.sh [all|beam|airflow|bqemulator|fuzz|infra|apt|go|bigquery-emulator]"; exit 2 ;;
+  *) say "usage: infra/local/setup.sh [all|beam|airflow|bqemulator|fuzz|infra|apt|peer|go|bigquery-emulator]"; exit 2 ;;
 esac

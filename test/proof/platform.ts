@@ -59,6 +59,17 @@ export function processes(): Proc[] {
     .map((m) => ({ pid: Number(m[1]), pgid: Number(m[2]), args: m[3]! }));
 }
 
+/** Sends `signal` to each pid; one that has already ended is skipped. */
+function signalAll(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
 /** The processes in the process groups of those whose command line mentions `needle`. */
 function groupOf(needle: string): Proc[] {
   const all = processes();
@@ -123,44 +134,20 @@ export async function createPlatform(o: { env?: Record<string, string>; name?: s
     },
     kill(part, signal = "SIGKILL") {
       const pids = platform.pids(part);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          // gone
-        }
-      }
+      signalAll(pids, signal);
       return pids;
     },
     async killAll() {
-      const pids = [...(child?.pid && platform.running() ? [child.pid] : []), ...groupOf(dataDir).map((p) => p.pid).filter((p) => p !== process.pid)];
-      for (const pid of pids) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
+      signalAll([...(child?.pid && platform.running() ? [child.pid] : []), ...groupOf(dataDir).map((p) => p.pid).filter((p) => p !== process.pid)], "SIGKILL");
       await exit;
     },
     async stop() {
       if (platform.running() && child?.pid) {
-        try {
-          process.kill(child.pid, "SIGINT");
-        } catch {
-          // gone
-        }
+        signalAll([child.pid], "SIGINT");
         await Promise.race([exit, new Promise((r) => setTimeout(r, 30_000))]);
       }
       // Whatever a killed run left behind (its children live in process groups of their own).
-      for (const p of groupOf(dataDir)) {
-        if (p.pid === process.pid) continue;
-        try {
-          process.kill(p.pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
+      signalAll(groupOf(dataDir).map((p) => p.pid).filter((p) => p !== process.pid), "SIGKILL");
       if (child?.pid && platform.running()) process.kill(child.pid, "SIGKILL");
     },
     async query<T>(sql: string): Promise<T[]> {

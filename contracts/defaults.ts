@@ -13,6 +13,7 @@ export const LOCAL_PROJECT = "tideline-local";
 /** Local ports (all on 127.0.0.1), each overridable by its environment variable. */
 export const LOCAL_PORTS = {
   edge: { env: "TIDELINE_EDGE_PORT", port: 8787, what: "edge Worker (workerd)" },
+  edgeInspector: { env: "TIDELINE_EDGE_INSPECTOR_PORT", port: 9229, what: "edge Worker's devtools inspector (wrangler dev)" },
   pubsub: { env: "TIDELINE_PUBSUB_PORT", port: 8085, what: "Pub/Sub emulator" },
   gcs: { env: "TIDELINE_GCS_PORT", port: 4443, what: "Cloud Storage emulator (fake-gcs-server)" },
   bigquery: { env: "TIDELINE_BIGQUERY_PORT", port: 9050, what: "BigQuery emulator, REST" },

@@ -124,7 +124,8 @@ def event_records(anonymous_ids: list[str], event_ts: str) -> list[str]:
 
 def start_platform() -> Platform:
     data_dir = Path(tempfile.mkdtemp(prefix="tideline-dags-e2e-"))
-    ports = {k: free_port() for k in ("TIDELINE_EDGE_PORT", "TIDELINE_PUBSUB_PORT", "TIDELINE_GCS_PORT", "TIDELINE_DASHBOARD_PORT")}
+    names = ("TIDELINE_EDGE_PORT", "TIDELINE_EDGE_INSPECTOR_PORT", "TIDELINE_PUBSUB_PORT", "TIDELINE_GCS_PORT", "TIDELINE_DASHBOARD_PORT")
+    ports = {k: free_port() for k in names}
     env = {
         **os.environ,
         **{k: str(v) for k, v in ports.items()},

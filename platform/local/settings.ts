@@ -22,6 +22,7 @@ export function localSettings() {
     dataDir,
     pidFile: join(dataDir, "tideline.pid"),
     edgePort: port("edge"),
+    edgeInspectorPort: port("edgeInspector"),
     pubsubPort: port("pubsub"),
     gcsPort: port("gcs"),
     bigqueryPort: port("bigquery"),

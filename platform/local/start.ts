@@ -123,6 +123,8 @@ function edgeService(s: LocalSettings): Service {
         "--var", `LOCAL_JOURNAL_TOKEN:${journalToken}`,
         "--ip", "127.0.0.1",
         "--port", String(s.edgePort),
+        // Its own setting: two platforms started at once (the proof tests) raced for wrangler's default 9229.
+        "--inspector-port", String(s.edgeInspectorPort),
         "--persist-to", join(s.dataDir, "wrangler"),
         "--show-interactive-dev-session=false",
         // The proof (test/proof/run.ts) puts a fault proxy between the edge and each emulator.

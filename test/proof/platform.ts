@@ -91,6 +91,7 @@ export async function createPlatform(o: { env?: Record<string, string>; name?: s
     TIDELINE_PUBSUB_PORT: String(ports.pubsub),
     TIDELINE_GCS_PORT: String(ports.gcs),
     TIDELINE_DASHBOARD_PORT: String(ports.api),
+    TIDELINE_EDGE_INSPECTOR_PORT: String(await freePort()),
     TIDELINE_MODELS_INTERVAL: "0",
     ...o.env,
   };
